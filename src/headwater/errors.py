@@ -1,0 +1,89 @@
+"""The one domain exception tree.
+
+Every layer below ``api/`` raises these; ``api/errors.py`` renders them per wire protocol.
+They carry facts and AWS's wording, never HTTP details::
+
+    HeadwaterError                      (InternalServerError: a bug if it escapes)
+    ├── ValidationError                 ValidationException
+    ├── SerializationError              SerializationException
+    ├── ResourceNotFound                ResourceNotFoundException
+    ├── ResourceInUse                   ResourceInUseException
+    ├── ConditionalCheckFailed          ConditionalCheckFailedException (+ Item)
+    ├── LimitExceeded                   LimitExceededException
+    ├── ExpiredIterator                 ExpiredIteratorException
+    ├── TrimmedDataAccess               TrimmedDataAccessException
+    ├── InvalidParameterValue           InvalidParameterValueException (Lambda)
+    ├── ResourceConflict                ResourceConflictException (Lambda)
+    ├── RequestTooLarge                 RequestEntityTooLargeException (Lambda)
+    └── NotEmulated                     a clear 400 for what Headwater does not do yet
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HeadwaterError(Exception):
+    """Base of every error Headwater raises on purpose."""
+
+    code = "InternalServerError"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(HeadwaterError):
+    code = "ValidationException"
+
+
+class SerializationError(HeadwaterError):
+    code = "SerializationException"
+
+
+class ResourceNotFound(HeadwaterError):
+    code = "ResourceNotFoundException"
+
+
+class ResourceInUse(HeadwaterError):
+    code = "ResourceInUseException"
+
+
+class ConditionalCheckFailed(HeadwaterError):
+    code = "ConditionalCheckFailedException"
+
+    def __init__(
+        self, message: str = "The conditional request failed", item: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.item = item
+
+
+class LimitExceeded(HeadwaterError):
+    code = "LimitExceededException"
+
+
+class ExpiredIterator(HeadwaterError):
+    code = "ExpiredIteratorException"
+
+
+class TrimmedDataAccess(HeadwaterError):
+    code = "TrimmedDataAccessException"
+
+
+class InvalidParameterValue(HeadwaterError):
+    code = "InvalidParameterValueException"
+
+
+class ResourceConflict(HeadwaterError):
+    code = "ResourceConflictException"
+
+
+class RequestTooLarge(HeadwaterError):
+    code = "RequestEntityTooLargeException"
+
+
+class NotEmulated(HeadwaterError):
+    """A real AWS feature Headwater does not implement yet (rendered as a 400)."""
+
+    code = "ValidationException"

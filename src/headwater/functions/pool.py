@@ -1,0 +1,274 @@
+"""Warm workers per function, as Lambda keeps execution environments.
+
+An invoke takes an idle worker of the function's current revision or starts one (a fresh
+interpreter, see ``worker.py``); concurrent
+invokes of one function run on separate workers. A worker that timed out, crashed or failed to
+initialise is never reused. Workers of an old revision, or of a function that was retired, end
+when they next become idle.
+
+Locking: ``_lock`` guards only the bookkeeping (idle lists, generations, the set of live
+workers); starting, invoking and reaping happen outside it. A busy worker belongs to the thread
+running it, and only that thread reaps it; ``close`` merely kills it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Iterable, Mapping
+
+from headwater.functions import invocation
+from headwater.functions.invocation import InvokeResult, InvokeStatus
+from headwater.functions.logs import LogCapture, LogSink
+from headwater.functions.spec import FunctionSpec
+from headwater.functions.worker import Worker
+
+__all__ = ["InvokeResult", "InvokeStatus", "WorkerPool"]
+
+# Lambda gives on-demand initialisation 10 s; a longer function timeout also covers a slow init.
+INIT_LIMIT_S = 10.0
+# How long ended workers get to exit by themselves before they are killed.
+STOP_GRACE_S = 1.0
+
+_STDOUT_LOCK = threading.Lock()
+
+
+def _stdout_sink(line: str) -> None:
+    with _STDOUT_LOCK:
+        stream = sys.stdout
+        if stream is not None:
+            stream.write(line + "\n")
+            stream.flush()
+
+
+class WorkerPool:
+    """Thread-safe: invoked from many threads at once."""
+
+    def __init__(
+        self, log_sink: LogSink | None = None, base_env: Mapping[str, str] | None = None
+    ) -> None:
+        self._sink: LogSink = log_sink if log_sink is not None else _stdout_sink
+        # The host's AWS_* variables (real credentials, profile, region) stay out of sandboxes.
+        inherited = {k: v for k, v in os.environ.copy().items() if not k.startswith("AWS_")}
+        self._inherited_env = {**inherited, "TZ": ":UTC", **dict(base_env or {})}
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[Worker]] = {}
+        self._live: set[Worker] = set()
+        self._generation: dict[str, int] = {}
+        self._revision: dict[str, str] = {}
+        self._closed = False
+        _OPEN_POOLS.add(self)
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def invoke(
+        self,
+        spec: FunctionSpec,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        invoked_arn: str | None = None,
+    ) -> InvokeResult:
+        """Run the handler once; every outcome of the function's code is a result, not a raise.
+
+        Raises RuntimeError only if the pool is closed.
+        """
+        request_id = request_id or new_request_id()
+        capture = LogCapture(self._sink)
+        worker = self._take_idle(spec)
+        if worker is None:
+            worker = self._start(spec)
+            limit = _init_limit(spec)
+            reply = worker.wait_ready(capture, limit)
+            if reply.kind != "ready":
+                self._give_back(worker, healthy=False)
+                return invocation.finish(
+                    spec,
+                    request_id,
+                    reply,
+                    capture,
+                    worker.max_memory_mb,
+                    worker.init_duration_ms,
+                    started=False,
+                    timeout_s=limit,
+                )
+        healthy = False
+        try:
+            result = invocation.run(worker, request_id, invoked_arn or spec.arn, payload, capture)
+            healthy = result.status in ("ok", "function_error")
+        finally:
+            self._give_back(worker, healthy)
+        return result
+
+    def prewarm(self, spec: FunctionSpec) -> None:
+        """Start one worker in the background so the next invoke finds it warm."""
+        with self._lock:
+            if self._closed:
+                return
+            stale = self._note_revision(spec)
+        self._end_all(stale)
+        threading.Thread(
+            target=self._warm, args=(spec,), name=f"headwater-prewarm:{spec.name}", daemon=True
+        ).start()
+
+    def retire(self, function_name: str) -> None:
+        """End the function's idle workers now; busy ones end when their invocation returns."""
+        with self._lock:
+            self._generation[function_name] = self._generation.get(function_name, 0) + 1
+            victims = self._idle.pop(function_name, [])
+            self._live.difference_update(victims)
+        self._end_all(victims)
+
+    def close(self) -> None:
+        """End every worker: idle ones are reaped here, busy or starting ones killed."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            idle = [worker for workers in self._idle.values() for worker in workers]
+            self._idle.clear()
+            self._live.difference_update(idle)
+            busy = list(self._live)
+        for worker in busy:
+            worker.kill()
+        self._end_all(idle)
+        _OPEN_POOLS.discard(self)
+
+    def idle_pids(self, function_name: str | None = None) -> list[int]:
+        """For tests and the dashboard: the pids of idle workers."""
+        with self._lock:
+            groups = (
+                self._idle.values()
+                if function_name is None
+                else [self._idle.get(function_name, [])]
+            )
+            return [w.pid for workers in groups for w in workers if w.pid is not None]
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- workers in and out ---------------------------------------------------------------------
+
+    def _take_idle(self, spec: FunctionSpec) -> Worker | None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            stale = self._note_revision(spec)
+            idle = self._idle.get(spec.name)
+            worker = None
+            while idle:
+                candidate = idle.pop()  # the most recently used is the warmest
+                if candidate.is_alive():
+                    worker = candidate
+                    break
+                self._live.discard(candidate)
+                stale.append(candidate)
+        self._end_all(stale)
+        return worker
+
+    def _note_revision(self, spec: FunctionSpec) -> list[Worker]:
+        """Under the lock: a new revision makes the function's idle workers stale."""
+        if self._revision.get(spec.name) == spec.revision:
+            return []
+        self._revision[spec.name] = spec.revision
+        stale = self._idle.pop(spec.name, [])
+        self._live.difference_update(stale)
+        return stale
+
+    def _start(self, spec: FunctionSpec) -> Worker:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            generation = self._generation.get(spec.name, 0)
+        worker = Worker.spawn(spec, self._environ(spec), generation)
+        with self._lock:
+            self._live.add(worker)
+            closed = self._closed
+        if closed:
+            self._give_back(worker, healthy=False)
+            raise RuntimeError("the worker pool is closed")
+        return worker
+
+    def _give_back(self, worker: Worker, healthy: bool) -> None:
+        name = worker.spec.name
+        with self._lock:
+            keep = (
+                healthy
+                and not self._closed
+                and worker.generation == self._generation.get(name, 0)
+                and worker.spec.revision == self._revision.get(name)
+            )
+            if keep:
+                self._idle.setdefault(name, []).append(worker)
+            else:
+                self._live.discard(worker)
+        if not keep:
+            worker.reap(time.monotonic() + STOP_GRACE_S)
+
+    def _warm(self, spec: FunctionSpec) -> None:
+        try:
+            worker = self._start(spec)
+        except RuntimeError:
+            return  # closed meanwhile
+        except OSError as exc:
+            self._sink(f"[headwater] could not start a worker for {spec.name}: {exc}")
+            return
+        reply = worker.wait_ready(LogCapture(self._sink), _init_limit(spec))
+        self._give_back(worker, healthy=reply.kind == "ready")
+
+    @staticmethod
+    def _end_all(workers: Iterable[Worker]) -> None:
+        workers = list(workers)
+        for worker in workers:
+            worker.hang_up()
+        deadline = time.monotonic() + STOP_GRACE_S
+        for worker in workers:
+            worker.reap(deadline)
+
+    def _environ(self, spec: FunctionSpec) -> dict[str, str]:
+        """Inherited < TZ < server's base_env < the function's Environment < reserved names."""
+        day = time.strftime("%Y/%m/%d", time.gmtime())
+        reserved = {
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
+            "AWS_LAMBDA_LOG_STREAM_NAME": f"{day}/[{spec.version}]{uuid.uuid4().hex}",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_REGION": spec.region,
+            "AWS_DEFAULT_REGION": spec.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            "_HANDLER": spec.handler,
+        }
+        return {**self._inherited_env, **spec.environment, **reserved}
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID string, without building a ``uuid.UUID`` on the hot path."""
+    h = os.urandom(16).hex()
+    variant = "89ab"[int(h[16], 16) & 3]
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+
+
+def _init_limit(spec: FunctionSpec) -> float:
+    return max(INIT_LIMIT_S, float(spec.timeout))
+
+
+_OPEN_POOLS: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_pools() -> None:
+    # Workers would notice the parent's exit by themselves (the lifeline pipe); this makes
+    # it prompt and reaps them.
+    for pool in list(_OPEN_POOLS):
+        pool.close()

@@ -1,0 +1,31 @@
+"""The interface the mapping runtime calls to run a function; ``functions/`` implements it.
+
+A failed invocation is a value the runtime decides on, not an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Status = Literal["ok", "function_error", "timeout", "crash", "throttled", "not_found"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    payload: bytes = b""
+    request_id: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def reached_function(self) -> bool:
+        """Throttles and missing functions never reached the handler (AWS counts no retry)."""
+        return self.status not in ("throttled", "not_found")
+
+
+class Invoker(Protocol):
+    def invoke_for_mapping(self, function_arn: str, payload: bytes) -> Outcome: ...

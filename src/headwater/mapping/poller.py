@@ -1,0 +1,122 @@
+"""One poller per (mapping, shard): read a batch, invoke, checkpoint, repeat.
+
+The poller sleeps on the shard's notifier until a commit adds records past its position — it
+never polls on a timer. A batch is retried until it succeeds (the full error ladder — retry
+limits, bisecting, partial failures, destinations — belongs to a later layer of this module);
+meanwhile other pollers, and so other mappings and shards, go on untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from headwater.mapping.events import lambda_event
+from headwater.mapping.invoker import Invoker, Outcome
+from headwater.streams.log import ShardInfo, StreamLog
+
+log = logging.getLogger("headwater.mapping")
+
+MAX_BATCH_BYTES = 6 * 1024 * 1024
+RETRY_BASE_SECONDS = 0.1
+RETRY_MAX_SECONDS = 5.0
+
+
+def retry_delay(attempt: int) -> float:
+    return float(min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1))))
+
+
+@dataclass(frozen=True)
+class PollerSettings:
+    uuid: str
+    function_arn: str
+    stream_arn: str
+    batch_size: int
+
+
+class ShardPoller:
+    def __init__(
+        self,
+        settings: PollerSettings,
+        shard: ShardInfo,
+        start_seq: int,
+        log_: StreamLog,
+        invoker: Invoker,
+        checkpoint: Callable[[str, int], None],
+        report: Callable[[Outcome, int], None],
+    ) -> None:
+        self.settings = settings
+        self.shard = shard
+        self.next_seq = start_seq
+        self._log = log_
+        self._invoker = invoker
+        self._checkpoint = checkpoint
+        self._report = report
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"poller-{settings.uuid[:8]}-{shard.shard_id[-8:]}", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._log.notifier.wake_all()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _exhausted(self) -> bool:
+        shard = self._log.shard(self.settings.stream_arn, self.shard.shard_id) or self.shard
+        self.shard = shard
+        return shard.end_seq is not None and self.next_seq > shard.end_seq
+
+    def _batch(self) -> list[tuple[int, float, bytes]]:
+        rows = self._log.read(self.shard.shard_key, self.next_seq, self.settings.batch_size)
+        size = 0
+        for i, (_seq, _created, record) in enumerate(rows):
+            size += len(record) + 100
+            if i and size > MAX_BATCH_BYTES:
+                return rows[:i]
+        return rows
+
+    def _run(self) -> None:
+        attempt = 0
+        notifier = self._log.notifier
+        try:
+            while not self._stop.is_set():
+                rows = self._batch()
+                if not rows:
+                    if self._exhausted():
+                        return
+                    notifier.wait(
+                        self.shard.shard_key, self.next_seq - 1, None, self._stop.is_set
+                    )
+                    continue
+                payload = lambda_event([r[2] for r in rows], self.settings.stream_arn)
+                outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
+                if outcome.ok:
+                    last = rows[-1][0]
+                    self._checkpoint(self.shard.shard_id, last)
+                    self.next_seq = last + 1
+                    attempt = 0
+                    self._report(outcome, len(rows))
+                    continue
+                if self._stop.is_set():
+                    return
+                attempt += 1
+                self._report(outcome, len(rows))
+                log.warning(
+                    "mapping %s: batch of %d record(s) from %s failed (%s); retry %d",
+                    self.settings.uuid, len(rows), self.shard.shard_id, outcome.status, attempt,
+                )
+                self._stop.wait(retry_delay(attempt))
+        except Exception:
+            log.exception("poller for mapping %s stopped by an internal error", self.settings.uuid)

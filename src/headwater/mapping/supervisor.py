@@ -1,0 +1,226 @@
+"""The mapping supervisor: keeps the set of running pollers equal to the set of enabled mappings.
+
+API calls change a mapping's stored configuration and answer at once with a transitional state
+(Creating, Enabling, Updating, Disabling, Deleting), as AWS does; the supervisor then applies the
+change on its own thread — starting or stopping pollers from the durable checkpoints — and moves
+the mapping to its resting state.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from headwater.clock import Clock
+from headwater.errors import ResourceNotFound
+from headwater.mapping import config as states
+from headwater.mapping.config import MappingConfig
+from headwater.mapping.invoker import Invoker, Outcome
+from headwater.mapping.poller import PollerSettings, ShardPoller
+from headwater.storage import rows
+from headwater.storage.store import Store, Txn
+from headwater.streams.log import StreamLog
+
+log = logging.getLogger("headwater.mapping")
+
+
+class MappingSupervisor:
+    def __init__(self, store: Store, streams: StreamLog, invoker: Invoker, clock: Clock) -> None:
+        self.store = store
+        self.streams = streams
+        self.invoker = invoker
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._mappings: dict[str, MappingConfig] = {}
+        self._pollers: dict[str, list[ShardPoller]] = {}
+        self._control = ThreadPoolExecutor(1, thread_name_prefix="headwater-mappings")
+        self._closed = False
+        self.invocations = 0
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def get(self, uuid: str) -> MappingConfig:
+        with self._lock:
+            found = self._mappings.get(uuid)
+            if found is None:
+                raise ResourceNotFound("The resource you requested does not exist.")
+            return MappingConfig(**found.__dict__)
+
+    def all(self, region: str) -> list[MappingConfig]:
+        with self._lock:
+            return [
+                MappingConfig(**m.__dict__)
+                for m in sorted(self._mappings.values(), key=lambda m: (m.last_modified, m.uuid))
+                if m.region == region
+            ]
+
+    def all_regions(self) -> list[MappingConfig]:
+        with self._lock:
+            return [MappingConfig(**m.__dict__) for m in self._mappings.values()]
+
+    # -- changes (from the API) ------------------------------------------------------------
+
+    def create(self, mapping: MappingConfig) -> MappingConfig:
+        mapping.state = states.CREATING if mapping.enabled else states.DISABLED
+        mapping.last_modified = self.clock.time()
+        shard = self.streams.open_shard(mapping.event_source_arn)
+        latest = self.streams.latest_seq(shard) if shard is not None else None
+
+        def job(txn: Txn) -> None:
+            rows.upsert_mapping(txn.conn, mapping.uuid, mapping.region, mapping.to_json())
+            if mapping.starting_position == "LATEST" and shard is not None and latest is not None:
+                # LATEST is fixed at creation: records written before the poller starts (or
+                # while the server is down) are still delivered.
+                rows.save_checkpoint(txn.conn, mapping.uuid, shard.shard_id, latest)
+
+        self.store.write(job)
+        with self._lock:
+            self._mappings[mapping.uuid] = mapping
+            snapshot = MappingConfig(**mapping.__dict__)
+        self._schedule(mapping.uuid)
+        return snapshot
+
+    def update(self, uuid: str, changes: dict[str, Any]) -> MappingConfig:
+        with self._lock:
+            current = self._mappings.get(uuid)
+            if current is None:
+                raise ResourceNotFound("The resource you requested does not exist.")
+            updated = MappingConfig(**{**current.__dict__, **changes})
+            if "enabled" in changes and changes["enabled"] != current.enabled:
+                updated.state = states.ENABLING if updated.enabled else states.DISABLING
+            elif updated.enabled:
+                updated.state = states.UPDATING
+            updated.state_reason = "User action"
+            updated.last_modified = self.clock.time()
+            self.store.write(
+                lambda txn: rows.upsert_mapping(txn.conn, uuid, updated.region, updated.to_json())
+            )
+            self._mappings[uuid] = updated
+            snapshot = MappingConfig(**updated.__dict__)
+        self._schedule(uuid)
+        return snapshot
+
+    def delete(self, uuid: str) -> MappingConfig:
+        with self._lock:
+            current = self._mappings.get(uuid)
+            if current is None:
+                raise ResourceNotFound("The resource you requested does not exist.")
+            current.state = states.DELETING
+            snapshot = MappingConfig(**current.__dict__)
+        self._schedule(uuid)
+        return snapshot
+
+    def in_transition(self, uuid: str) -> bool:
+        with self._lock:
+            found = self._mappings.get(uuid)
+            return found is not None and found.state in (states.CREATING, states.UPDATING)
+
+    # -- applying changes (supervisor thread) ----------------------------------------------
+
+    def _schedule(self, uuid: str) -> None:
+        if not self._closed:
+            self._control.submit(self._apply, uuid)
+
+    def _apply(self, uuid: str) -> None:
+        try:
+            self._stop_pollers(uuid)
+            with self._lock:
+                mapping = self._mappings.get(uuid)
+            if mapping is None:
+                return
+            if mapping.state == states.DELETING:
+                self.store.write(lambda txn: rows.delete_mapping(txn.conn, uuid))
+                with self._lock:
+                    self._mappings.pop(uuid, None)
+                return
+            if mapping.enabled:
+                self._start_pollers(mapping)
+            with self._lock:
+                mapping.state = mapping.target_state
+            self.store.write(
+                lambda txn: rows.upsert_mapping(txn.conn, uuid, mapping.region, mapping.to_json())
+            )
+        except Exception:
+            log.exception("could not apply the change to mapping %s", uuid)
+
+    def _stop_pollers(self, uuid: str) -> None:
+        with self._lock:
+            pollers = self._pollers.pop(uuid, [])
+        for poller in pollers:
+            poller.stop()
+        for poller in pollers:
+            poller.join(timeout=60)
+
+    def _start_pollers(self, mapping: MappingConfig) -> None:
+        checkpoints = self.store.read(lambda conn: rows.load_checkpoints(conn, mapping.uuid))
+        settings = PollerSettings(
+            mapping.uuid, mapping.function_arn, mapping.event_source_arn, mapping.batch_size
+        )
+        started: list[ShardPoller] = []
+        for shard in self.streams.shards(mapping.event_source_arn):
+            done = checkpoints.get(shard.shard_id)
+            start = done + 1 if done is not None else shard.start_seq
+            if shard.end_seq is not None and start > shard.end_seq:
+                continue
+            poller = ShardPoller(
+                settings,
+                shard,
+                start,
+                self.streams,
+                self.invoker,
+                checkpoint=lambda shard_id, seq, u=mapping.uuid: self._save_checkpoint(
+                    u, shard_id, seq
+                ),
+                report=lambda outcome, n, u=mapping.uuid: self._report(u, outcome, n),
+            )
+            started.append(poller)
+        with self._lock:
+            self._pollers[mapping.uuid] = started
+        for poller in started:
+            poller.start()
+
+    def _save_checkpoint(self, uuid: str, shard_id: str, seq: int) -> None:
+        self.store.write(lambda txn: rows.save_checkpoint(txn.conn, uuid, shard_id, seq))
+
+    def _report(self, uuid: str, outcome: Outcome, count: int) -> None:
+        with self._lock:
+            self.invocations += 1
+            mapping = self._mappings.get(uuid)
+            if mapping is not None:
+                mapping.last_processing_result = states.OK if outcome.ok else states.PROBLEM
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def load(self) -> None:
+        loaded = self.store.startup_read(rows.load_mappings)
+        with self._lock:
+            for uuid, _region, config in loaded:
+                mapping = MappingConfig.from_json(config)
+                if mapping.state in states.TRANSITIONAL and mapping.state != states.DELETING:
+                    mapping.state = mapping.target_state
+                self._mappings[uuid] = mapping
+        for uuid, _region, _config in loaded:
+            self._schedule(uuid)
+
+    def idle(self) -> bool:
+        """True when no mapping change is waiting to be applied."""
+        with self._lock:
+            return all(m.state not in states.TRANSITIONAL for m in self._mappings.values())
+
+    def stop_all(self) -> None:
+        """Ask every poller to stop without waiting (in-flight invocations end on their own)."""
+        self._closed = True
+        with self._lock:
+            pollers = [p for group in self._pollers.values() for p in group]
+        for poller in pollers:
+            poller.stop()
+
+    def close(self) -> None:
+        self._closed = True
+        self._control.shutdown(wait=True)
+        with self._lock:
+            uuids = list(self._pollers)
+        for uuid in uuids:
+            self._stop_pollers(uuid)

@@ -1,0 +1,105 @@
+"""Wires the layers together and runs their life cycle: the only module that knows them all.
+
+Start-up order follows the layers upward (store → streams → tables → functions → mappings);
+shutdown stops the mappings' pollers first, then the workers, then closes the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from headwater.api.shapes import ShapeValidator
+from headwater.clock import Clock
+from headwater.functions.pool import WorkerPool
+from headwater.functions.registry import FunctionRegistry
+from headwater.mapping.supervisor import MappingSupervisor
+from headwater.settings import Settings
+from headwater.storage import rows
+from headwater.storage.store import Store
+from headwater.streams.iterators import IteratorCodec
+from headwater.streams.log import StreamLog
+from headwater.streams.notify import ShardNotifier
+from headwater.streams.service import StreamService
+from headwater.tables.catalog import Catalog
+from headwater.tables.control import TableControl
+from headwater.tables.items import ItemOps
+
+log = logging.getLogger("headwater")
+T = TypeVar("T")
+
+
+def _iterator_secret(store: Store) -> bytes:
+    def job(txn: Any) -> str:
+        existing = rows.get_meta(txn.conn, "iterator_secret")
+        if existing is not None:
+            return existing
+        fresh = secrets.token_hex(32)
+        rows.set_meta(txn.conn, "iterator_secret", fresh)
+        return fresh
+
+    return bytes.fromhex(store.write(job))
+
+
+class Runtime:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        if settings.in_memory:
+            self.store = Store.temporary()
+            code_root = self.store.path.parent / "functions"
+        else:
+            data_dir = settings.data_dir.resolve()
+            self.store = Store(data_dir / "headwater.db", durable=settings.durable)
+            code_root = data_dir / "functions"
+        self.notifier = ShardNotifier()
+        self.streams = StreamLog(self.store, self.clock, self.notifier)
+        self.stream_service = StreamService(self.streams, IteratorCodec(_iterator_secret(self.store)))
+        self.catalog = Catalog()
+        self.control = TableControl(
+            self.store, self.catalog, self.streams, self.clock, settings.account_id
+        )
+        self.items = ItemOps(self.store, self.catalog, self.streams)
+        self.pool = WorkerPool(
+            base_env={
+                "AWS_ENDPOINT_URL": settings.public_url,
+                "AWS_ACCESS_KEY_ID": "headwater",
+                "AWS_SECRET_ACCESS_KEY": "headwater",
+            }
+        )
+        self.functions = FunctionRegistry(
+            self.store, self.pool, self.clock, code_root, settings.account_id
+        )
+        self.mappings = MappingSupervisor(self.store, self.streams, self.functions, self.clock)
+        self.shapes = {
+            name: ShapeValidator(name) for name in ("dynamodb", "dynamodbstreams", "lambda")
+        }
+        self._reads = ThreadPoolExecutor(4, thread_name_prefix="headwater-read")
+        self._started = False
+        self._closed = False
+
+    def start(self) -> None:
+        """Load durable state and start the mappings' pollers."""
+        self.streams.load()
+        self.control.load()
+        self.functions.load()
+        self.mappings.load()
+        self._started = True
+
+    def read(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Run a blocking read off the event loop."""
+        return asyncio.wrap_future(self._reads.submit(fn, *args))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.mappings.stop_all()
+        self.pool.close()
+        self.mappings.close()
+        self._reads.shutdown(wait=True)
+        self.store.close()

@@ -1,0 +1,282 @@
+"""The ASGI application: every service on one port.
+
+``POST /`` carries DynamoDB and DynamoDB Streams (JSON 1.0), told apart by the ``X-Amz-Target``
+prefix; Lambda (rest-json) lives under ``/2015-03-31/``; Headwater's own endpoints under
+``/_headwater/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from headwater import __version__
+from headwater.api import dynamodb, lambda_functions, lambda_mappings, streams
+from headwater.api.context import RequestContext, region_from_authorization
+from headwater.api.errors import SERVICE_NS, json10_error, restjson_error
+from headwater.errors import SerializationError
+from headwater.runtime import Runtime
+
+JSON10 = "application/x-amz-json-1.0"
+MAX_BODY = 16 * 1024 * 1024
+
+_TARGETS: dict[str, dict[str, Any]] = {
+    "DynamoDB_20120810": dynamodb.OPERATIONS,
+    "DynamoDBStreams_20120810": streams.OPERATIONS,
+}
+
+
+def _json10_response(status: int, body: bytes, request_id: str, content_type: str) -> Response:
+    return Response(
+        body,
+        status_code=status,
+        headers={
+            "x-amzn-RequestId": request_id,
+            "x-amz-crc32": str(zlib.crc32(body) & 0xFFFFFFFF),
+        },
+        media_type=content_type,
+    )
+
+
+async def json10_endpoint(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    ctx = RequestContext(region_from_authorization(request.headers.get("authorization")))
+    content_type = JSON10 if JSON10 in request.headers.get("content-type", "") \
+        else "application/json"
+    target = request.headers.get("x-amz-target", "")
+    prefix, _, operation = target.partition(".")
+    handler = _TARGETS.get(prefix, {}).get(operation)
+    if handler is None:
+        body = orjson.dumps({"__type": SERVICE_NS + "UnknownOperationException"})
+        return _json10_response(400, body, ctx.request_id, content_type)
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return Response(b"", status_code=413)
+    try:
+        try:
+            params = orjson.loads(raw) if raw else {}
+        except orjson.JSONDecodeError:
+            raise SerializationError("") from None
+        if not isinstance(params, dict):
+            raise SerializationError("Start of list found where not expected")
+        result = await handler(rt, ctx, params)
+        out = result if isinstance(result, bytes) else orjson.dumps(result)
+        return _json10_response(200, out, ctx.request_id, content_type)
+    except Exception as exc:
+        status, err = json10_error(exc)
+        return _json10_response(status, orjson.dumps(err), ctx.request_id, content_type)
+
+
+async def dynamodb_health(request: Request) -> Response:
+    region = region_from_authorization(request.headers.get("authorization"))
+    return PlainTextResponse(f"healthy: dynamodb.{region}.amazonaws.com ")
+
+
+# -- Lambda ---------------------------------------------------------------------------------
+
+
+def _lambda_json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    content = b"" if body is None else orjson.dumps(body)
+    return Response(content, status_code=status, headers=headers,
+                    media_type="application/json")
+
+
+async def _lambda_call(
+    request: Request, fn: Callable[[Runtime, RequestContext], Awaitable[Response]]
+) -> Response:
+    rt: Runtime = request.app.state.runtime
+    ctx = RequestContext(region_from_authorization(request.headers.get("authorization")))
+    try:
+        return await fn(rt, ctx)
+    except Exception as exc:
+        status, code, body = restjson_error(exc)
+        return _lambda_json(status, body, {"x-amzn-ErrorType": code,
+                                           "x-amzn-RequestId": ctx.request_id})
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise SerializationError("Could not parse request body into json") from None
+    if not isinstance(body, dict):
+        raise SerializationError("Could not parse request body into json")
+    return body
+
+
+async def functions_root(request: Request) -> Response:
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        if request.method == "POST":
+            status, body = await lambda_functions.create_function(rt, ctx, await _json_body(request))
+            return _lambda_json(status, body)
+        return _lambda_json(
+            200, await lambda_functions.list_functions(rt, ctx, dict(request.query_params))
+        )
+
+    return await _lambda_call(request, run)
+
+
+async def function_item(request: Request) -> Response:
+    name = request.path_params["name"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        if request.method == "DELETE":
+            await lambda_functions.delete_function(rt, ctx, name)
+            return Response(status_code=204)
+        return _lambda_json(200, await lambda_functions.get_function(rt, ctx, name))
+
+    return await _lambda_call(request, run)
+
+
+async def function_code(request: Request) -> Response:
+    name = request.path_params["name"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        body = await _json_body(request)
+        return _lambda_json(200, await lambda_functions.update_function_code(rt, ctx, name, body))
+
+    return await _lambda_call(request, run)
+
+
+async def function_configuration(request: Request) -> Response:
+    name = request.path_params["name"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        if request.method == "PUT":
+            body = await _json_body(request)
+            return _lambda_json(
+                200, await lambda_functions.update_function_configuration(rt, ctx, name, body)
+            )
+        return _lambda_json(
+            200, await lambda_functions.get_function_configuration(rt, ctx, name)
+        )
+
+    return await _lambda_call(request, run)
+
+
+async def function_invocations(request: Request) -> Response:
+    name = request.path_params["name"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        payload = await request.body()
+        if payload:
+            try:
+                orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                raise SerializationError("Could not parse request body into json") from None
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        status, out, out_headers = await lambda_functions.invoke(rt, ctx, name, payload, headers)
+        return Response(out, status_code=status, headers=out_headers,
+                        media_type="application/json")
+
+    return await _lambda_call(request, run)
+
+
+async def function_code_zip(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    try:
+        config = rt.functions.get(request.path_params["region"], request.path_params["name"])
+    except Exception:
+        return Response(status_code=404)
+    code = await rt.read(rt.functions.code_zip, config)
+    return Response(code, media_type="application/zip")
+
+
+async def mappings_root(request: Request) -> Response:
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        if request.method == "POST":
+            status, body = await lambda_mappings.create_mapping(rt, ctx, await _json_body(request))
+            return _lambda_json(status, body)
+        return _lambda_json(
+            200, await lambda_mappings.list_mappings(rt, ctx, dict(request.query_params))
+        )
+
+    return await _lambda_call(request, run)
+
+
+async def mapping_item(request: Request) -> Response:
+    uuid = request.path_params["uuid"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        if request.method == "PUT":
+            status, body = await lambda_mappings.update_mapping(
+                rt, ctx, uuid, await _json_body(request)
+            )
+            return _lambda_json(status, body)
+        if request.method == "DELETE":
+            status, body = await lambda_mappings.delete_mapping(rt, ctx, uuid)
+            return _lambda_json(status, body)
+        return _lambda_json(200, await lambda_mappings.get_mapping(rt, ctx, uuid))
+
+    return await _lambda_call(request, run)
+
+
+# -- Headwater's own endpoints ------------------------------------------------------------
+
+
+async def health(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    return JSONResponse(
+        {
+            "status": "ok",
+            "version": __version__,
+            "mappings": len(rt.mappings.all_regions()),
+            "mappings_idle": rt.mappings.idle(),
+        }
+    )
+
+
+async def clock(request: Request) -> Response:
+    rt: Runtime = request.app.state.runtime
+    if request.method == "POST":
+        body = await request.json()
+        seconds = float(body.get("advance", 0))
+        if seconds < 0:
+            return JSONResponse({"error": "the clock only moves forward"}, status_code=400)
+        rt.clock.advance(seconds)
+    return JSONResponse({"time": rt.clock.time(), "offset": rt.clock.offset})
+
+
+def create_app(runtime: Runtime) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runtime.start()
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    lam = "/2015-03-31"
+    routes = [
+        Route("/", json10_endpoint, methods=["POST"]),
+        Route("/", dynamodb_health, methods=["GET"]),
+        Route("/_headwater/health", health, methods=["GET"]),
+        Route("/_headwater/clock", clock, methods=["GET", "POST"]),
+        Route("/_headwater/functions/{region}/{name}/code.zip", function_code_zip,
+              methods=["GET"]),
+        Route(f"{lam}/functions", functions_root, methods=["GET", "POST"]),
+        Route(f"{lam}/functions/", functions_root, methods=["GET", "POST"]),
+        Route(f"{lam}/functions/{{name}}", function_item, methods=["GET", "DELETE"]),
+        Route(f"{lam}/functions/{{name}}/code", function_code, methods=["PUT"]),
+        Route(f"{lam}/functions/{{name}}/configuration", function_configuration,
+              methods=["GET", "PUT"]),
+        Route(f"{lam}/functions/{{name}}/invocations", function_invocations, methods=["POST"]),
+        Route(f"{lam}/event-source-mappings", mappings_root, methods=["GET", "POST"]),
+        Route(f"{lam}/event-source-mappings/", mappings_root, methods=["GET", "POST"]),
+        Route(f"{lam}/event-source-mappings/{{uuid}}", mapping_item,
+              methods=["GET", "PUT", "DELETE"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app

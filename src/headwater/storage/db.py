@@ -1,0 +1,101 @@
+"""Opening the SQLite database: file layout, pragmas and the schema.
+
+One database file holds everything that must survive a restart: tables and their items, stream
+metadata and records, functions, event source mappings and their checkpoints. WAL mode lets
+readers run beside the single writer; ``synchronous=FULL`` makes an acknowledged write durable.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ddb_tables (
+    table_id INTEGER PRIMARY KEY,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    definition BLOB NOT NULL,
+    UNIQUE (region, name)
+);
+CREATE TABLE IF NOT EXISTS items (
+    table_id INTEGER NOT NULL,
+    hk BLOB NOT NULL,
+    rk BLOB NOT NULL,
+    item BLOB NOT NULL,
+    PRIMARY KEY (table_id, hk, rk)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS streams (
+    arn TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    definition BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS shards (
+    shard_key INTEGER PRIMARY KEY,
+    stream_arn TEXT NOT NULL,
+    shard_id TEXT NOT NULL,
+    start_seq INTEGER NOT NULL,
+    end_seq INTEGER,
+    parent_shard_id TEXT,
+    created REAL NOT NULL,
+    UNIQUE (stream_arn, shard_id)
+);
+CREATE TABLE IF NOT EXISTS stream_records (
+    shard_key INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    created REAL NOT NULL,
+    record BLOB NOT NULL,
+    PRIMARY KEY (shard_key, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS functions (
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    config BLOB NOT NULL,
+    code BLOB NOT NULL,
+    PRIMARY KEY (region, name)
+);
+CREATE TABLE IF NOT EXISTS mappings (
+    uuid TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    config BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    mapping_uuid TEXT NOT NULL,
+    shard_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (mapping_uuid, shard_id)
+) WITHOUT ROWID;
+"""
+
+
+def connect(path: Path, *, durable: bool = True, readonly: bool = False) -> sqlite3.Connection:
+    """Open a connection with Headwater's pragmas. ``check_same_thread`` is off because each
+    connection is owned by exactly one thread by construction (the writer, or one reader)."""
+    if readonly:
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -32000")
+    return conn
+
+
+def initialise(conn: sqlite3.Connection) -> None:
+    conn.executescript(SCHEMA)
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+        (str(SCHEMA_VERSION),),
+    )

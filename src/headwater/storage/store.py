@@ -1,0 +1,71 @@
+"""The store: one database, one writer, many readers.
+
+``Store(path)`` opens (or creates) the database at ``path``; ``Store.temporary()`` makes one in
+a private temporary directory that disappears on close (``--in-memory``: fast, nothing kept).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TypeVar
+
+from headwater.storage.db import connect, initialise
+from headwater.storage.readers import Readers
+from headwater.storage.writer import Txn, Writer
+
+T = TypeVar("T")
+
+__all__ = ["Store", "Txn"]
+
+
+class Store:
+    def __init__(self, path: Path, *, durable: bool = True, owned_dir: Path | None = None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._owned_dir = owned_dir
+        self._conn = connect(path, durable=durable)
+        initialise(self._conn)
+        self.readers = Readers(path)
+        self.commit_failures = 0
+        self.writer = Writer(self._conn, self._note_commit_failure)
+        self._closed = False
+
+    @classmethod
+    def temporary(cls) -> Store:
+        directory = Path(tempfile.mkdtemp(prefix="headwater-"))
+        return cls(directory / "headwater.db", durable=False, owned_dir=directory)
+
+    def _note_commit_failure(self) -> None:
+        self.commit_failures += 1
+
+    def submit(self, fn: Callable[[Txn], T]) -> Future[T]:
+        return self.writer.submit(fn)
+
+    def write(self, fn: Callable[[Txn], T]) -> T:
+        return self.writer.run(fn)
+
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return self.readers.read(fn)
+
+    def startup_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Read before anything else runs (loading state at start-up)."""
+        return self.readers.read(fn)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.writer.close()
+        self.readers.close()
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        self._conn.close()
+        if self._owned_dir is not None:
+            shutil.rmtree(self._owned_dir, ignore_errors=True)

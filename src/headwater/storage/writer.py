@@ -1,0 +1,151 @@
+"""The single writer thread with group commit.
+
+Every change to the database is a *job*: a function of a :class:`Txn` that the writer runs in
+its own SAVEPOINT. The writer takes every job waiting in its queue, runs them one after another
+inside ONE transaction, commits once (one fsync for the whole group) and only then resolves each
+job's future and runs its after-commit callbacks (which is where stream readers get woken). A
+job that raises rolls back to its savepoint only, so one failed condition never disturbs its
+neighbours in the group.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+log = logging.getLogger("headwater.storage")
+
+T = TypeVar("T")
+
+MAX_GROUP = 512
+
+
+class Txn:
+    """What a job sees: the connection, plus a place to queue work for after the commit."""
+
+    __slots__ = ("_after", "conn")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._after: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after.append(callback)
+
+
+@dataclass
+class _Job:
+    fn: Callable[[Txn], Any]
+    future: Future[Any]
+    after: list[Callable[[], None]] = field(default_factory=list)
+
+
+_STOP = object()
+
+
+class Writer:
+    """Owns the only read-write connection; runs jobs in groups on one thread."""
+
+    def __init__(self, conn: sqlite3.Connection, on_commit_failure: Callable[[], None]) -> None:
+        self._conn = conn
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._on_commit_failure = on_commit_failure
+        self._thread = threading.Thread(target=self._run, name="headwater-writer", daemon=True)
+        self._closed = False
+        self.groups_committed = 0
+        self.jobs_committed = 0
+        self._thread.start()
+
+    def submit(self, fn: Callable[[Txn], T]) -> Future[T]:
+        future: Future[T] = Future()
+        if self._closed:
+            future.set_exception(RuntimeError("the database is closed"))
+            return future
+        self._queue.put(_Job(fn, future))
+        return future
+
+    def run(self, fn: Callable[[Txn], T]) -> T:
+        """Submit and wait (for callers on plain threads)."""
+        return self.submit(fn).result()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout=30)
+
+    # -- the writer thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            group: list[_Job] = [first]
+            stop = False
+            while len(group) < MAX_GROUP:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stop = True
+                    break
+                group.append(nxt)
+            self._run_group(group)
+            if stop:
+                return
+
+    def _run_group(self, group: list[_Job]) -> None:
+        conn = self._conn
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            for job in group:
+                job.future.set_exception(exc)
+            return
+        for job in group:
+            txn = Txn(conn)
+            conn.execute("SAVEPOINT job")
+            try:
+                result = job.fn(txn)
+            except BaseException as exc:
+                conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+                outcomes.append((False, exc))
+            else:
+                conn.execute("RELEASE job")
+                job.after = txn._after
+                outcomes.append((True, result))
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.error("group commit failed: %s", exc)
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            self._on_commit_failure()
+            for job in group:
+                job.future.set_exception(exc)
+            return
+        self.groups_committed += 1
+        self.jobs_committed += len(group)
+        for job, (ok, value) in zip(group, outcomes, strict=True):
+            if ok:
+                for callback in job.after:
+                    try:
+                        callback()
+                    except Exception:
+                        log.exception("after-commit callback failed")
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)

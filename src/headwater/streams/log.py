@@ -1,0 +1,238 @@
+"""The stream log: streams, their shards, sequence numbers, and appending records.
+
+Appending happens inside the writer job that changes the item, so the record commits (or rolls
+back) with it. Metadata lives in memory for speed and in SQLite for restarts; in-memory state is
+changed only after the commit that made it true.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+
+from headwater.clock import Clock
+from headwater.storage import rows
+from headwater.storage.store import Store, Txn
+from headwater.streams import ids
+from headwater.streams.notify import ShardNotifier
+from headwater.streams.records import build_record
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    arn: str
+    region: str
+    account: str
+    table_name: str
+    label: str
+    view_type: str
+    status: str
+    created: float
+    key_schema: tuple[tuple[str, str], ...]
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(
+            {
+                "region": self.region,
+                "account": self.account,
+                "table_name": self.table_name,
+                "label": self.label,
+                "view_type": self.view_type,
+                "status": self.status,
+                "created": self.created,
+                "key_schema": [list(k) for k in self.key_schema],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, arn: str, data: bytes) -> StreamInfo:
+        d = orjson.loads(data)
+        return cls(
+            arn=arn,
+            region=d["region"],
+            account=d["account"],
+            table_name=d["table_name"],
+            label=d["label"],
+            view_type=d["view_type"],
+            status=d["status"],
+            created=d["created"],
+            key_schema=tuple((k[0], k[1]) for k in d["key_schema"]),
+        )
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    shard_key: int
+    stream_arn: str
+    shard_id: str
+    start_seq: int
+    end_seq: int | None
+    parent_shard_id: str | None
+    created: float
+
+    @property
+    def is_open(self) -> bool:
+        return self.end_seq is None
+
+
+class StreamLog:
+    def __init__(self, store: Store, clock: Clock, notifier: ShardNotifier) -> None:
+        self.store = store
+        self.clock = clock
+        self.notifier = notifier
+        self._lock = threading.Lock()
+        self._streams: dict[str, StreamInfo] = {}
+        self._shards: dict[str, list[ShardInfo]] = {}
+        self._next_seq = 1  # touched only by the writer thread (and at load)
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def load(self) -> None:
+        def read(conn: Any) -> None:
+            for arn, definition in rows.load_streams(conn):
+                self._streams[arn] = StreamInfo.from_json(arn, definition)
+            for key, arn, shard_id, start, end, parent, created in rows.load_shards(conn):
+                self._shards.setdefault(arn, []).append(
+                    ShardInfo(key, arn, shard_id, start, end, parent, created)
+                )
+                low, high = rows.shard_bounds(conn, key)
+                if high is not None:
+                    self.notifier.published(key, high)
+            self._next_seq = rows.max_sequence(conn) + 1
+
+        self.store.startup_read(read)
+
+    # -- lookups -------------------------------------------------------------------------
+
+    def stream(self, arn: str) -> StreamInfo | None:
+        return self._streams.get(arn)
+
+    def streams(self) -> list[StreamInfo]:
+        with self._lock:
+            return sorted(self._streams.values(), key=lambda s: (s.created, s.arn))
+
+    def shards(self, arn: str) -> list[ShardInfo]:
+        with self._lock:
+            return list(self._shards.get(arn, ()))
+
+    def shard(self, arn: str, shard_id: str) -> ShardInfo | None:
+        for shard in self.shards(arn):
+            if shard.shard_id == shard_id:
+                return shard
+        return None
+
+    def open_shard(self, arn: str) -> ShardInfo | None:
+        for shard in self.shards(arn):
+            if shard.is_open:
+                return shard
+        return None
+
+    # -- changes (called inside writer jobs) ---------------------------------------------
+
+    def _allocate(self) -> int:
+        seq = self._next_seq
+        self._next_seq += 1
+        return seq
+
+    def create_stream(
+        self,
+        txn: Txn,
+        *,
+        region: str,
+        account: str,
+        table_name: str,
+        view_type: str,
+        key_schema: tuple[tuple[str, str], ...],
+    ) -> StreamInfo:
+        now = self.clock.time()
+        label = ids.stream_label(now)
+        arn = ids.stream_arn(region, account, table_name, label)
+        while arn in self._streams:  # two enables within one millisecond
+            now += 0.001
+            label = ids.stream_label(now)
+            arn = ids.stream_arn(region, account, table_name, label)
+        info = StreamInfo(arn, region, account, table_name, label, view_type, "ENABLED", now,
+                          key_schema)
+        rows.upsert_stream(txn.conn, arn, region, table_name, info.to_json())
+        start = self._allocate()
+        shard_id = ids.shard_id(now)
+        key = rows.insert_shard(txn.conn, arn, shard_id, start, None, now)
+        shard = ShardInfo(key, arn, shard_id, start, None, None, now)
+
+        def publish() -> None:
+            with self._lock:
+                self._streams[arn] = info
+                self._shards[arn] = [shard]
+
+        txn.after_commit(publish)
+        return info
+
+    def disable_stream(self, txn: Txn, arn: str) -> None:
+        """Close the stream's open shards; its records stay readable until trimmed."""
+        info = self._streams.get(arn)
+        if info is None or info.status == "DISABLED":
+            return
+        closed: list[ShardInfo] = []
+        for shard in self.shards(arn):
+            if shard.is_open:
+                last = rows.shard_bounds(txn.conn, shard.shard_key)[1]
+                end = last if last is not None else shard.start_seq
+                rows.close_shard(txn.conn, shard.shard_key, end)
+                closed.append(replace(shard, end_seq=end))
+        disabled = replace(info, status="DISABLED")
+        rows.upsert_stream(txn.conn, arn, info.region, info.table_name, disabled.to_json())
+
+        def publish() -> None:
+            with self._lock:
+                self._streams[arn] = disabled
+                by_id = {s.shard_id: s for s in closed}
+                self._shards[arn] = [by_id.get(s.shard_id, s) for s in self._shards.get(arn, [])]
+            self.notifier.wake_all()
+
+        txn.after_commit(publish)
+
+    def append(
+        self,
+        txn: Txn,
+        info: StreamInfo,
+        *,
+        name: str,
+        keys: dict[str, Any],
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
+        user_identity: dict[str, str] | None = None,
+    ) -> int:
+        shard = self.open_shard(info.arn)
+        if shard is None:
+            return -1
+        seq = self._allocate()
+        now = self.clock.time()
+        record = build_record(
+            name=name,
+            view_type=info.view_type,
+            keys=keys,
+            old=old,
+            new=new,
+            region=info.region,
+            sequence_number=ids.format_sequence(seq),
+            created=now,
+            event_id=ids.event_id(),
+            user_identity=user_identity,
+        )
+        rows.append_record(txn.conn, shard.shard_key, seq, now, orjson.dumps(record))
+        key = shard.shard_key
+        txn.after_commit(lambda: self.notifier.published(key, seq))
+        return seq
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def read(self, shard_key: int, from_seq: int, limit: int) -> list[tuple[int, float, bytes]]:
+        return self.store.read(lambda conn: rows.read_records(conn, shard_key, from_seq, limit))
+
+    def latest_seq(self, shard: ShardInfo) -> int:
+        """The newest committed sequence number in the shard (start - 1 when empty)."""
+        latest = self.notifier.latest(shard.shard_key)
+        return latest if latest >= shard.start_seq else shard.start_seq - 1

@@ -1,0 +1,108 @@
+"""What Headwater knows about each table, kept in memory and persisted as JSON.
+
+A :class:`TableInfo` is immutable; every change replaces it (after its commit), so any thread
+may read the catalog without locks.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import orjson
+
+from headwater.model.keys import KeySchema
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    table_id: int
+    region: str
+    account: str
+    name: str
+    key_schema: KeySchema
+    attribute_definitions: tuple[tuple[str, str], ...]
+    created: float
+    billing_mode: str = "PROVISIONED"
+    read_capacity: int = 0
+    write_capacity: int = 0
+    stream_enabled: bool = False
+    stream_view_type: str | None = None
+    latest_stream_arn: str | None = None
+    latest_stream_label: str | None = None
+    status: str = "ACTIVE"
+    deletion_protection: bool = False
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self.name}"
+
+    @property
+    def key_schema_pairs(self) -> tuple[tuple[str, str], ...]:
+        pairs = [(self.key_schema.hash_name, "HASH")]
+        if self.key_schema.range_name is not None:
+            pairs.append((self.key_schema.range_name, "RANGE"))
+        return tuple(pairs)
+
+    def to_json(self) -> bytes:
+        ks = self.key_schema
+        return orjson.dumps(
+            {
+                "account": self.account,
+                "key_schema": [ks.hash_name, ks.hash_type, ks.range_name, ks.range_type],
+                "attribute_definitions": [list(a) for a in self.attribute_definitions],
+                "created": self.created,
+                "billing_mode": self.billing_mode,
+                "read_capacity": self.read_capacity,
+                "write_capacity": self.write_capacity,
+                "stream_enabled": self.stream_enabled,
+                "stream_view_type": self.stream_view_type,
+                "latest_stream_arn": self.latest_stream_arn,
+                "latest_stream_label": self.latest_stream_label,
+                "deletion_protection": self.deletion_protection,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, table_id: int, region: str, name: str, data: bytes) -> TableInfo:
+        d = orjson.loads(data)
+        hn, ht, rn, rt = d["key_schema"]
+        return cls(
+            table_id=table_id,
+            region=region,
+            account=d["account"],
+            name=name,
+            key_schema=KeySchema(hn, ht, rn, rt),
+            attribute_definitions=tuple((a[0], a[1]) for a in d["attribute_definitions"]),
+            created=d["created"],
+            billing_mode=d["billing_mode"],
+            read_capacity=d["read_capacity"],
+            write_capacity=d["write_capacity"],
+            stream_enabled=d["stream_enabled"],
+            stream_view_type=d["stream_view_type"],
+            latest_stream_arn=d["latest_stream_arn"],
+            latest_stream_label=d["latest_stream_label"],
+            deletion_protection=d.get("deletion_protection", False),
+        )
+
+
+class Catalog:
+    def __init__(self) -> None:
+        self._tables: dict[tuple[str, str], TableInfo] = {}
+        self._lock = threading.Lock()
+
+    def get(self, region: str, name: str) -> TableInfo | None:
+        return self._tables.get((region, name))
+
+    def put(self, info: TableInfo) -> None:
+        with self._lock:
+            self._tables[(info.region, info.name)] = info
+
+    def remove(self, region: str, name: str) -> None:
+        with self._lock:
+            self._tables.pop((region, name), None)
+
+    def names(self, region: str) -> list[str]:
+        with self._lock:
+            return sorted(name for (r, name) in self._tables if r == region)

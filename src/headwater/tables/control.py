@@ -1,0 +1,291 @@
+"""Table control plane: create, describe, list, update (streams, capacity), delete.
+
+Requests arrive already shape-checked (api/shapes.py); this module applies DynamoDB's semantic
+rules (errors.md §2.1–2.4) and runs each change as one writer job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from headwater.clock import Clock
+from headwater.errors import ResourceInUse, ResourceNotFound, ValidationError
+from headwater.model.keys import KeySchema
+from headwater.storage import rows
+from headwater.storage.store import Store, Txn
+from headwater.streams.log import StreamLog
+from headwater.tables.catalog import Catalog, TableInfo
+
+PARAM_INVALID = "One or more parameter values were invalid: "
+MAX_CAPACITY = 10**12
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    enabled: bool
+    view_type: str | None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    key_schema: tuple[tuple[str, str], ...]  # (attribute name, HASH|RANGE)
+    attribute_definitions: tuple[tuple[str, str], ...]  # (attribute name, S|N|B)
+    billing_mode: str | None
+    read_capacity: int | None
+    write_capacity: int | None
+    stream: StreamSpec | None
+    has_indexes: bool = False
+    deletion_protection: bool = False
+
+
+def check_table_name(name: str | None) -> str:
+    """The table-level ops validate TableName first, with their own wording (CT-01/02)."""
+    if name is None:
+        raise ValidationError("The parameter 'TableName' is required but was not present in the "
+                              "request")
+    if not 3 <= len(name) <= 255:
+        raise ValidationError(
+            "TableName must be at least 3 characters long and at most 255 characters long"
+        )
+    return name
+
+
+def _check_capacity(read: int | None, write: int | None) -> None:
+    if read is not None and read > MAX_CAPACITY:
+        raise ValidationError(f"Given value {read} for ReadCapacityUnits is out of bounds")
+    if write is not None and write > MAX_CAPACITY:
+        raise ValidationError(f"Given value {write} for WriteCapacityUnits is out of bounds")
+
+
+def _check_stream_spec(stream: StreamSpec | None) -> None:
+    if stream is not None and stream.enabled and stream.view_type is None:
+        raise ValidationError(
+            PARAM_INVALID + "You must specify a StreamViewType when enabling a stream"
+        )
+
+
+def build_key_schema(spec: TableSpec) -> KeySchema:
+    keys, defs = spec.key_schema, spec.attribute_definitions
+    types = dict(defs)
+    if len({name for name, _ in defs}) != len(defs):
+        dup = next(n for n, _ in defs if [d for d, _ in defs].count(n) > 1)
+        raise ValidationError(f"{PARAM_INVALID}Duplicate AttributeName in AttributeDefinitions: "
+                              f"{dup}")
+    if len(keys) == 2 and keys[0][0] == keys[1][0]:
+        raise ValidationError(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        )
+    if not defs or len(keys) == 2:
+        if any(name not in types for name, _ in keys):
+            raise ValidationError("Invalid KeySchema: Some index key attribute have no definition")
+    if keys[0][1] != "HASH":
+        raise ValidationError("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+    if len(keys) == 2 and keys[1][1] != "RANGE":
+        raise ValidationError(
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
+        )
+    if keys[0][0] not in types:
+        raise ValidationError(
+            f"{PARAM_INVALID}Some index key attributes are not defined in AttributeDefinitions. "
+            f"Keys: [{keys[0][0]}], AttributeDefinitions: [{', '.join(n for n, _ in defs)}]"
+        )
+    if not spec.has_indexes and len(defs) != len(keys):
+        raise ValidationError(
+            f"{PARAM_INVALID}Number of attributes in KeySchema does not exactly match number of "
+            "attributes defined in AttributeDefinitions"
+        )
+    hash_name = keys[0][0]
+    range_name = keys[1][0] if len(keys) == 2 else None
+    return KeySchema(hash_name, types[hash_name], range_name,
+                     types[range_name] if range_name is not None else None)
+
+
+class TableControl:
+    def __init__(
+        self, store: Store, catalog: Catalog, streams: StreamLog, clock: Clock, account: str
+    ) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.streams = streams
+        self.clock = clock
+        self.account = account
+
+    def require(self, region: str, name: str) -> TableInfo:
+        info = self.catalog.get(region, name)
+        if info is None:
+            raise ResourceNotFound(f"Requested resource not found: Table: {name} not found")
+        return info
+
+    # -- CreateTable ------------------------------------------------------------------------
+
+    def create_table(self, region: str, spec: TableSpec) -> TableInfo:
+        billing = spec.billing_mode or "PROVISIONED"
+        if billing == "PROVISIONED" and (spec.read_capacity is None or spec.write_capacity is None):
+            raise ValidationError(
+                f"{PARAM_INVALID}ReadCapacityUnits and WriteCapacityUnits must both be specified "
+                "when BillingMode is PROVISIONED"
+            )
+        if billing == "PAY_PER_REQUEST" and (
+            spec.read_capacity is not None or spec.write_capacity is not None
+        ):
+            raise ValidationError(
+                f"{PARAM_INVALID}Neither ReadCapacityUnits nor WriteCapacityUnits can be specified "
+                "when BillingMode is PAY_PER_REQUEST"
+            )
+        _check_capacity(spec.read_capacity, spec.write_capacity)
+        _check_stream_spec(spec.stream)
+        key_schema = build_key_schema(spec)
+
+        def job(txn: Txn) -> TableInfo:
+            if self.catalog.get(region, spec.name) is not None:
+                raise ResourceInUse(f"Table already exists: {spec.name}")
+            info = TableInfo(
+                table_id=0,
+                region=region,
+                account=self.account,
+                name=spec.name,
+                key_schema=key_schema,
+                attribute_definitions=spec.attribute_definitions,
+                created=self.clock.time(),
+                billing_mode=billing,
+                read_capacity=spec.read_capacity or 0,
+                write_capacity=spec.write_capacity or 0,
+                deletion_protection=spec.deletion_protection,
+            )
+            if spec.stream is not None and spec.stream.enabled:
+                info = self._enable_stream(txn, info, spec.stream.view_type or "")
+            table_id = rows.insert_table(txn.conn, region, spec.name, info.to_json())
+            info = replace(info, table_id=table_id)
+            txn.after_commit(lambda: self.catalog.put(info))
+            return info
+
+        return self.store.write(job)
+
+    def _enable_stream(self, txn: Txn, info: TableInfo, view_type: str) -> TableInfo:
+        stream = self.streams.create_stream(
+            txn,
+            region=info.region,
+            account=info.account,
+            table_name=info.name,
+            view_type=view_type,
+            key_schema=info.key_schema_pairs,
+        )
+        return replace(
+            info,
+            stream_enabled=True,
+            stream_view_type=view_type,
+            latest_stream_arn=stream.arn,
+            latest_stream_label=stream.label,
+        )
+
+    # -- UpdateTable ------------------------------------------------------------------------
+
+    def update_table(
+        self,
+        region: str,
+        name: str,
+        *,
+        stream: StreamSpec | None,
+        billing_mode: str | None,
+        read_capacity: int | None,
+        write_capacity: int | None,
+        deletion_protection: bool | None,
+    ) -> TableInfo:
+        _check_capacity(read_capacity, write_capacity)
+        _check_stream_spec(stream)
+        if stream is None and billing_mode is None and read_capacity is None \
+                and deletion_protection is None:
+            raise ValidationError(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+                "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
+            )
+
+        def job(txn: Txn) -> TableInfo:
+            info = self.require(region, name)
+            if info.status != "ACTIVE":
+                raise ResourceInUse(
+                    f"Attempt to change a resource which is still in use: Table is being updated: "
+                    f"{name}"
+                )
+            new = info
+            billing = billing_mode or info.billing_mode
+            if billing == "PAY_PER_REQUEST" and read_capacity is not None:
+                raise ValidationError(
+                    f"{PARAM_INVALID}Neither ReadCapacityUnits nor WriteCapacityUnits can be "
+                    "specified when BillingMode is PAY_PER_REQUEST"
+                )
+            if billing_mode == "PROVISIONED" and info.billing_mode != "PROVISIONED" \
+                    and read_capacity is None:
+                raise ValidationError(
+                    f"{PARAM_INVALID}ProvisionedThroughput must be specified when BillingMode is "
+                    "PROVISIONED"
+                )
+            if read_capacity is not None and write_capacity is not None:
+                if (billing_mode is None and read_capacity == info.read_capacity
+                        and write_capacity == info.write_capacity and stream is None):
+                    raise ValidationError(
+                        "The provisioned throughput for the table will not change. The requested "
+                        "value equals the current value. Current ReadCapacityUnits provisioned for "
+                        f"the table: {info.read_capacity}. Requested ReadCapacityUnits: "
+                        f"{read_capacity}. Current WriteCapacityUnits provisioned for the table: "
+                        f"{info.write_capacity}. Requested WriteCapacityUnits: {write_capacity}. "
+                        "Refer to the Amazon DynamoDB Developer Guide for current limits and how "
+                        "to request higher limits."
+                    )
+                new = replace(new, read_capacity=read_capacity, write_capacity=write_capacity)
+            if billing_mode is not None:
+                new = replace(new, billing_mode=billing_mode)
+                if billing_mode == "PAY_PER_REQUEST":
+                    new = replace(new, read_capacity=0, write_capacity=0)
+            if deletion_protection is not None:
+                new = replace(new, deletion_protection=deletion_protection)
+            if stream is not None:
+                if stream.enabled:
+                    if info.stream_enabled:
+                        raise ValidationError(
+                            f"Table already has an enabled stream: TableName: {name}"
+                        )
+                    new = self._enable_stream(txn, new, stream.view_type or "")
+                else:
+                    if not info.stream_enabled:
+                        raise ValidationError(
+                            f"Table has no stream to disable: TableName: {name}"
+                        )
+                    if info.latest_stream_arn:
+                        self.streams.disable_stream(txn, info.latest_stream_arn)
+                    new = replace(new, stream_enabled=False, stream_view_type=None)
+            rows.update_table(txn.conn, info.table_id, new.to_json())
+            final = new
+            txn.after_commit(lambda: self.catalog.put(final))
+            return final
+
+        return self.store.write(job)
+
+    # -- DeleteTable ------------------------------------------------------------------------
+
+    def delete_table(self, region: str, name: str) -> TableInfo:
+        def job(txn: Txn) -> TableInfo:
+            info = self.require(region, name)
+            if info.deletion_protection:
+                raise ValidationError(
+                    f"Resource cannot be deleted as it is currently protected against deletion. "
+                    f"Disable deletion protection first."
+                )
+            if info.stream_enabled and info.latest_stream_arn:
+                self.streams.disable_stream(txn, info.latest_stream_arn)
+            rows.delete_table(txn.conn, info.table_id)
+            txn.after_commit(lambda: self.catalog.remove(region, name))
+            return info
+
+        return self.store.write(job)
+
+    def item_stats(self, info: TableInfo) -> tuple[int, int]:
+        return self.store.read(lambda conn: rows.count_items(conn, info.table_id))
+
+    def load(self) -> None:
+        def read(conn: object) -> None:
+            for table_id, region, name, definition in rows.load_tables(conn):  # type: ignore[arg-type]
+                self.catalog.put(TableInfo.from_json(table_id, region, name, definition))
+
+        self.store.startup_read(read)

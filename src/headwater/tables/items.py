@@ -1,0 +1,181 @@
+"""Single-item operations: PutItem, GetItem, DeleteItem, UpdateItem.
+
+Each write is ONE writer job that reads the current item, checks the condition, writes the new
+item and appends its stream record, so the item and its record commit (or vanish) together.
+Writes return futures: the HTTP layer awaits them without blocking its event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from headwater.errors import ConditionalCheckFailed, ResourceNotFound, ValidationError
+from headwater.expressions import evaluate_condition
+from headwater.model.keys import encode_key
+from headwater.model.size import item_size
+from headwater.model.values import validate_item
+from headwater.storage import rows
+from headwater.storage.store import Store, Txn
+from headwater.streams.log import StreamLog
+from headwater.streams.records import event_name
+from headwater.tables.catalog import Catalog, TableInfo
+
+Item = dict[str, Any]
+MAX_ITEM_BYTES = 400 * 1024
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    old: Item | None
+    new: Item | None
+
+
+def _storage_key(info: TableInfo, key: Item) -> tuple[bytes, bytes]:
+    ks = info.key_schema
+    hk = encode_key(key[ks.hash_name])
+    rk = encode_key(key[ks.range_name]) if ks.range_name is not None else b""
+    return hk, rk
+
+
+class ItemOps:
+    def __init__(self, store: Store, catalog: Catalog, streams: StreamLog) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.streams = streams
+
+    def table(self, region: str, name: str) -> TableInfo:
+        info = self.catalog.get(region, name)
+        if info is None:
+            raise ResourceNotFound("Requested resource not found")
+        return info
+
+    def _current(self, info: TableInfo) -> TableInfo:
+        """Re-check inside the job: the table may have been deleted since the request began."""
+        cur = self.catalog.get(info.region, info.name)
+        if cur is None or cur.table_id != info.table_id:
+            raise ResourceNotFound("Requested resource not found")
+        return cur
+
+    def _emit(self, txn: Txn, info: TableInfo, key: Item, old: Item | None,
+              new: Item | None) -> None:
+        if not info.stream_enabled or info.latest_stream_arn is None:
+            return
+        name = event_name(old, new)
+        if name is None:
+            return
+        stream = self.streams.stream(info.latest_stream_arn)
+        if stream is not None:
+            self.streams.append(txn, stream, name=name, keys=key, old=old, new=new)
+
+    def _check(self, condition: Any, old: Item | None, return_old_on_fail: bool) -> None:
+        if condition is not None and not evaluate_condition(condition, old):
+            raise ConditionalCheckFailed(
+                "The conditional request failed", old if return_old_on_fail else None
+            )
+
+    # -- PutItem --------------------------------------------------------------------------
+
+    def put_item(
+        self,
+        region: str,
+        name: str,
+        item: Item,
+        *,
+        condition: Any = None,
+        return_old_on_fail: bool = False,
+    ) -> Future[WriteResult]:
+        item = validate_item(item)
+        info = self.table(region, name)
+        ks = info.key_schema
+        ks.validate_item_keys(item)
+        if item_size(item) > MAX_ITEM_BYTES:
+            raise ValidationError("Item size has exceeded the maximum allowed size")
+        key = ks.extract_key(item)
+        hk, rk = _storage_key(info, key)
+        encoded = orjson.dumps(item)
+
+        def job(txn: Txn) -> WriteResult:
+            cur = self._current(info)
+            raw = rows.get_item(txn.conn, cur.table_id, hk, rk)
+            old = orjson.loads(raw) if raw is not None else None
+            self._check(condition, old, return_old_on_fail)
+            rows.put_item(txn.conn, cur.table_id, hk, rk, encoded)
+            self._emit(txn, cur, key, old, item)
+            return WriteResult(old, item)
+
+        return self.store.submit(job)
+
+    # -- GetItem --------------------------------------------------------------------------
+
+    def get_item(self, region: str, name: str, key: Item) -> Item | None:
+        info = self.table(region, name)
+        key = info.key_schema.validate_key(key)
+        hk, rk = _storage_key(info, key)
+        raw = self.store.read(lambda conn: rows.get_item(conn, info.table_id, hk, rk))
+        return orjson.loads(raw) if raw is not None else None
+
+    # -- DeleteItem -----------------------------------------------------------------------
+
+    def delete_item(
+        self,
+        region: str,
+        name: str,
+        key: Item,
+        *,
+        condition: Any = None,
+        return_old_on_fail: bool = False,
+    ) -> Future[WriteResult]:
+        info = self.table(region, name)
+        key = info.key_schema.validate_key(key)
+        hk, rk = _storage_key(info, key)
+
+        def job(txn: Txn) -> WriteResult:
+            cur = self._current(info)
+            raw = rows.get_item(txn.conn, cur.table_id, hk, rk)
+            old = orjson.loads(raw) if raw is not None else None
+            self._check(condition, old, return_old_on_fail)
+            if old is not None:
+                rows.delete_item(txn.conn, cur.table_id, hk, rk)
+                self._emit(txn, cur, key, old, None)
+            return WriteResult(old, None)
+
+        return self.store.submit(job)
+
+    # -- UpdateItem -----------------------------------------------------------------------
+
+    def update_item(
+        self,
+        region: str,
+        name: str,
+        key: Item,
+        *,
+        apply: Callable[[Item | None, Item], Item | None],
+        condition: Any = None,
+        return_old_on_fail: bool = False,
+    ) -> Future[WriteResult]:
+        """``apply(old, key)`` returns the new item (None: no update expression and no item)."""
+        info = self.table(region, name)
+        key = info.key_schema.validate_key(key)
+        hk, rk = _storage_key(info, key)
+
+        def job(txn: Txn) -> WriteResult:
+            cur = self._current(info)
+            raw = rows.get_item(txn.conn, cur.table_id, hk, rk)
+            old = orjson.loads(raw) if raw is not None else None
+            self._check(condition, old, return_old_on_fail)
+            new = apply(old, key)
+            if new is None:
+                return WriteResult(old, None)
+            if item_size(new) > MAX_ITEM_BYTES:
+                raise ValidationError("Item size to update has exceeded the maximum allowed size")
+            if event_name(old, new) is not None:
+                rows.put_item(txn.conn, cur.table_id, hk, rk, orjson.dumps(new))
+                self._emit(txn, cur, key, old, new)
+            return WriteResult(old, new)
+
+        return self.store.submit(job)

@@ -1,0 +1,100 @@
+"""Shared fixtures: a real Headwater server on 127.0.0.1 and real boto3 clients."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from headwater.testing import HeadwaterServer
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[HeadwaterServer]:
+    with HeadwaterServer(in_memory=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def ddb(server: HeadwaterServer) -> Any:
+    return server.client("dynamodb")
+
+
+@pytest.fixture(scope="session")
+def raw_ddb(server: HeadwaterServer) -> Any:
+    """A client that skips botocore's own parameter checks, to see the server's errors."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb", endpoint_url=server.url, region_name="us-east-1",
+        aws_access_key_id="t", aws_secret_access_key="t",
+        config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+
+
+@pytest.fixture(scope="session")
+def streams(server: HeadwaterServer) -> Any:
+    return server.client("dynamodbstreams")
+
+
+@pytest.fixture(scope="session")
+def lam(server: HeadwaterServer) -> Any:
+    return server.client("lambda")
+
+
+def make_zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Poll ``predicate`` until it returns something truthy (for asynchronous delivery)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def create_stream_table(ddb: Any, view_type: str = "NEW_AND_OLD_IMAGES",
+                        range_key: bool = False) -> tuple[str, str]:
+    name = unique("tbl")
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if range_key:
+        keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attrs.append({"AttributeName": "sk", "AttributeType": "N"})
+    out = ddb.create_table(
+        TableName=name, KeySchema=keys, AttributeDefinitions=attrs,
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view_type},
+    )
+    return name, out["TableDescription"]["LatestStreamArn"]
+
+
+def create_function(lam: Any, code: str, *, timeout: int = 3, env: dict[str, str] | None = None,
+                    name: str | None = None) -> str:
+    name = name or unique("fn")
+    lam.create_function(
+        FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": code})}, Timeout=timeout,
+        Environment={"Variables": env or {}},
+    )
+    return name

@@ -1,0 +1,178 @@
+"""Lambda functions through real boto3: CRUD, Invoke, warm workers, errors, logs."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import ROLE, create_function, make_zip, unique
+
+ECHO = """
+import os
+COUNT = 0
+
+def handler(event, context):
+    global COUNT
+    COUNT += 1
+    print("hello from", context.function_name)
+    return {
+        "event": event,
+        "count": COUNT,
+        "pid": os.getpid(),
+        "name": context.function_name,
+        "arn": context.invoked_function_arn,
+        "memory": context.memory_limit_in_mb,
+        "request_id": context.aws_request_id,
+        "remaining": context.get_remaining_time_in_millis(),
+        "log_group": context.log_group_name,
+        "env": os.environ.get("GREETING"),
+        "region": os.environ.get("AWS_REGION"),
+    }
+"""
+
+
+def _invoke(lam: Any, name: str, payload: Any = None, **extra: Any) -> tuple[dict[str, Any], Any]:
+    out = lam.invoke(FunctionName=name, Payload=json.dumps(payload or {}), **extra)
+    return out, json.loads(out["Payload"].read() or b"null")
+
+
+def test_create_get_list_delete(lam: Any) -> None:
+    name = unique("fn")
+    created = lam.create_function(
+        FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": ECHO})}, Timeout=7, MemorySize=256,
+        Environment={"Variables": {"GREETING": "hi"}},
+    )
+    assert created["FunctionArn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
+    assert created["Runtime"] == "python3.11"
+    assert created["Timeout"] == 7 and created["MemorySize"] == 256
+    assert created["State"] == "Active"
+    assert len(base64.b64decode(created["CodeSha256"])) == 32
+    got = lam.get_function(FunctionName=name)
+    assert got["Configuration"]["Environment"] == {"Variables": {"GREETING": "hi"}}
+    assert got["Code"]["Location"].endswith("code.zip")
+    assert name in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    lam.delete_function(FunctionName=name)
+    with pytest.raises(ClientError) as err:
+        lam.get_function(FunctionName=name)
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_invoke_runs_the_handler_with_a_context(lam: Any) -> None:
+    name = create_function(lam, ECHO, env={"GREETING": "hi"})
+    out, body = _invoke(lam, name, {"x": 1})
+    assert out["StatusCode"] == 200
+    assert "FunctionError" not in out
+    assert body["event"] == {"x": 1}
+    assert body["name"] == name
+    assert body["arn"].endswith(f":function:{name}")
+    assert body["memory"] == "128"
+    assert body["log_group"] == f"/aws/lambda/{name}"
+    assert 0 < body["remaining"] <= 3000
+    assert body["env"] == "hi"
+    assert body["region"] == "us-east-1"
+
+
+def test_worker_stays_warm(lam: Any) -> None:
+    name = create_function(lam, ECHO)
+    _, first = _invoke(lam, name)
+    _, second = _invoke(lam, name)
+    assert second["pid"] == first["pid"]
+    assert second["count"] == first["count"] + 1
+    assert second["request_id"] != first["request_id"]
+
+
+def test_handler_exception_is_an_unhandled_function_error(lam: Any) -> None:
+    name = create_function(lam, "def handler(event, context):\n    raise KeyError('boom')\n")
+    out, body = _invoke(lam, name)
+    assert out["StatusCode"] == 200
+    assert out["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "KeyError"
+    assert body["errorMessage"] == "'boom'"
+    assert isinstance(body["stackTrace"], list)
+
+
+def test_timeout_kills_the_worker_and_the_next_invoke_works(lam: Any) -> None:
+    code = ("import os\ndef handler(event, context):\n"
+            "    if event.get('hang'):\n        while True: pass\n    return os.getpid()\n")
+    name = create_function(lam, code, timeout=1)
+    _, pid_before = _invoke(lam, name)
+    out, body = _invoke(lam, name, {"hang": True})
+    assert out["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in body["errorMessage"]
+    out, pid_after = _invoke(lam, name)
+    assert "FunctionError" not in out
+    assert pid_after != pid_before
+
+
+def test_crashing_handler_yields_an_error_and_a_fresh_worker(lam: Any) -> None:
+    code = ("import os\ndef handler(event, context):\n"
+            "    if event.get('die'):\n        os._exit(3)\n    return os.getpid()\n")
+    name = create_function(lam, code)
+    _, pid_before = _invoke(lam, name)
+    out, body = _invoke(lam, name, {"die": True})
+    assert out["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    _, pid_after = _invoke(lam, name)
+    assert pid_after != pid_before
+
+
+def test_log_type_tail_returns_the_log(lam: Any) -> None:
+    name = create_function(lam, ECHO)
+    out = lam.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
+    log = base64.b64decode(out["LogResult"]).decode()
+    assert "START RequestId:" in log
+    assert f"hello from {name}" in log
+    assert "REPORT RequestId:" in log
+
+
+def test_handler_output_reaches_the_server_log(server: Any, lam: Any) -> None:
+    marker = unique("printed")
+    name = create_function(lam, f"def handler(event, context):\n    print('{marker}')\n")
+    start = len(server.output)
+    _invoke(lam, name)
+    server.wait_for_output(r"START RequestId: [0-9a-f-]{36} Version: \$LATEST", start=start)
+    server.wait_for_output(marker, start=start)
+    report = server.wait_for_output(r"REPORT RequestId: .*", start=start).group(0)
+    assert "\tDuration: " in report and "\tBilled Duration: " in report
+
+
+def test_update_function_code_replaces_the_handler(lam: Any) -> None:
+    name = create_function(lam, "def handler(event, context):\n    return 'v1'\n")
+    assert _invoke(lam, name)[1] == "v1"
+    updated = lam.update_function_code(
+        FunctionName=name, ZipFile=make_zip({"app.py": "def handler(e, c):\n    return 'v2'\n"}))
+    assert updated["FunctionName"] == name
+    assert _invoke(lam, name)[1] == "v2"
+
+
+def test_import_error_is_reported(lam: Any) -> None:
+    name = create_function(lam, "import not_a_module\ndef handler(e, c):\n    return 1\n")
+    out, body = _invoke(lam, name)
+    assert out["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_function_errors(lam: Any) -> None:
+    name = create_function(lam, ECHO)
+    with pytest.raises(ClientError) as err:
+        create_function(lam, ECHO, name=name)
+    assert err.value.response["Error"]["Code"] == "ResourceConflictException"
+    with pytest.raises(ClientError) as err:
+        lam.create_function(FunctionName=unique("fn"), Runtime="nodejs20.x", Role=ROLE,
+                            Handler="app.handler", Code={"ZipFile": make_zip({"a.js": ""})})
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as err:
+        lam.create_function(FunctionName=unique("fn"), Runtime="python3.11", Role=ROLE,
+                            Handler="app.handler", Code={"ZipFile": b"not a zip"})
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "Could not unzip uploaded file" in err.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName="no-such-function", Payload=b"{}")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -1,0 +1,278 @@
+"""Event source mappings through real boto3 and real worker processes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import create_function, create_stream_table, wait_until
+
+RECORDER = """
+import json, os
+
+def handler(event, context):
+    with open(os.environ["OUT"], "a") as out:
+        out.write(json.dumps(event) + "\\n")
+    return {"ok": True}
+"""
+
+# Fails while a flag file exists, then succeeds: a batch that needs retries.
+FLAKY = """
+import json, os
+
+def handler(event, context):
+    with open(os.environ["OUT"], "a") as out:
+        out.write(json.dumps(event) + "\\n")
+    if os.path.exists(os.environ["FAIL_FLAG"]):
+        raise RuntimeError("not yet")
+    return {"ok": True}
+"""
+
+
+def _events(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def _keys(events: list[dict[str, Any]]) -> list[str]:
+    return [r["dynamodb"]["Keys"]["pk"]["S"] for e in events for r in e["Records"]]
+
+
+def _enabled(lam: Any, uuid: str) -> bool:
+    return bool(lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled")
+
+
+def _map(lam: Any, fn: str, stream_arn: str, **extra: Any) -> str:
+    out = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream_arn,
+                                          StartingPosition=extra.pop("position", "TRIM_HORIZON"),
+                                          **extra)
+    wait_until(lambda: _enabled(lam, out["UUID"]))
+    return str(out["UUID"])
+
+
+def test_create_mapping_response_and_states(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "out")})
+    out = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream,
+                                          StartingPosition="LATEST")
+    assert out["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert out["State"] == "Creating"
+    assert out["StateTransitionReason"] == "User action"
+    assert out["BatchSize"] == 100
+    assert out["MaximumRetryAttempts"] == -1
+    assert out["MaximumRecordAgeInSeconds"] == -1
+    assert out["BisectBatchOnFunctionError"] is False
+    assert out["ParallelizationFactor"] == 1
+    assert out["FunctionResponseTypes"] == []
+    assert out["DestinationConfig"] == {"OnFailure": {}}
+    assert out["LastProcessingResult"] == "No records processed"
+    assert out["FunctionArn"].endswith(f":function:{fn}")
+    assert out["EventSourceMappingArn"].endswith(f":event-source-mapping:{out['UUID']}")
+    wait_until(lambda: _enabled(lam, out["UUID"]))
+    listed = lam.list_event_source_mappings(EventSourceArn=stream)["EventSourceMappings"]
+    assert [m["UUID"] for m in listed] == [out["UUID"]]
+    disabled = lam.update_event_source_mapping(UUID=out["UUID"], Enabled=False)
+    assert disabled["State"] == "Disabling"
+    wait_until(lambda: lam.get_event_source_mapping(UUID=out["UUID"])["State"] == "Disabled")
+    deleted = lam.delete_event_source_mapping(UUID=out["UUID"])
+    assert deleted["State"] == "Deleting"
+
+    def gone() -> bool:
+        try:
+            lam.get_event_source_mapping(UUID=out["UUID"])
+        except ClientError as err:
+            return bool(err.response["Error"]["Code"] == "ResourceNotFoundException")
+        return False
+
+    wait_until(gone)
+
+
+def test_records_reach_the_handler_in_order(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    out = tmp_path / "events"
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(out)})
+    _map(lam, fn, stream, position="LATEST")
+    for i in range(20):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"k{i:02d}"}, "v": {"N": str(i)}})
+    wait_until(lambda: len(_keys(_events(out))) == 20)
+    events = _events(out)
+    assert _keys(events) == [f"k{i:02d}" for i in range(20)]
+    record = events[0]["Records"][0]
+    assert record["eventSourceARN"] == stream
+    assert record["eventName"] == "INSERT"
+    assert record["dynamodb"]["NewImage"]["v"] == {"N": "0"}
+    assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], float)
+    seqs = [int(r["dynamodb"]["SequenceNumber"]) for e in events for r in e["Records"]]
+    assert seqs == sorted(seqs)
+
+
+def test_batches_never_exceed_batch_size(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    out = tmp_path / "events"
+    table, stream = create_stream_table(ddb)
+    for i in range(25):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"k{i:02d}"}})
+    fn = create_function(lam, RECORDER, env={"OUT": str(out)})
+    _map(lam, fn, stream, BatchSize=4)
+    wait_until(lambda: len(_keys(_events(out))) == 25)
+    events = _events(out)
+    assert all(1 <= len(e["Records"]) <= 4 for e in events)
+    assert _keys(events) == [f"k{i:02d}" for i in range(25)]
+
+
+def test_latest_skips_earlier_records_and_trim_horizon_does_not(
+    ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    table, stream = create_stream_table(ddb)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "before"}})
+    latest_out, horizon_out = tmp_path / "latest", tmp_path / "horizon"
+    fn_latest = create_function(lam, RECORDER, env={"OUT": str(latest_out)})
+    fn_horizon = create_function(lam, RECORDER, env={"OUT": str(horizon_out)})
+    _map(lam, fn_latest, stream, position="LATEST")
+    _map(lam, fn_horizon, stream, position="TRIM_HORIZON")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "after"}})
+    wait_until(lambda: _keys(_events(horizon_out)) == ["before", "after"])
+    wait_until(lambda: _keys(_events(latest_out)) == ["after"])
+
+
+def test_failing_batch_is_retried_and_does_not_block_other_mappings(
+    ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    table, stream = create_stream_table(ddb)
+    flag = tmp_path / "fail"
+    flag.write_text("x")
+    flaky_out, good_out = tmp_path / "flaky", tmp_path / "good"
+    flaky = create_function(lam, FLAKY, env={"OUT": str(flaky_out), "FAIL_FLAG": str(flag)})
+    good = create_function(lam, RECORDER, env={"OUT": str(good_out)})
+    flaky_uuid = _map(lam, flaky, stream)
+    _map(lam, good, stream)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "b"}})
+    wait_until(lambda: _keys(_events(good_out)) == ["a", "b"])
+    wait_until(lambda: len(_events(flaky_out)) >= 3)  # retried while failing
+    assert lam.get_event_source_mapping(UUID=flaky_uuid)["LastProcessingResult"] == (
+        "PROBLEM: Function call failed")
+    flag.unlink()
+    attempts_before = len(_events(flaky_out))
+    wait_until(lambda: lam.get_event_source_mapping(UUID=flaky_uuid)["LastProcessingResult"]
+               == "OK")
+    events = _events(flaky_out)
+    assert len(events) > attempts_before - 1
+    # Every attempt starts at the first unprocessed record: nothing skipped, order kept.
+    assert all(_keys([e])[0] == "a" for e in events[:attempts_before])
+
+
+def test_crashing_handler_batch_is_retried(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    code = """
+import json, os
+
+def handler(event, context):
+    marker = os.environ["OUT"] + ".crashed"
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    with open(os.environ["OUT"], "a") as out:
+        out.write(json.dumps(event) + "\\n")
+"""
+    out = tmp_path / "events"
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, code, env={"OUT": str(out)})
+    _map(lam, fn, stream)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "x"}})
+    wait_until(lambda: _keys(_events(out)) == ["x"])
+
+
+def test_disabled_mapping_resumes_from_its_checkpoint(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    out = tmp_path / "events"
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(out)})
+    uuid = _map(lam, fn, stream)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "one"}})
+    wait_until(lambda: _keys(_events(out)) == ["one"])
+    lam.update_event_source_mapping(UUID=uuid, Enabled=False)
+    wait_until(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == "Disabled")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "two"}})
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    wait_until(lambda: _keys(_events(out)) == ["one", "two"])
+
+
+def test_update_batch_size(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
+    uuid = _map(lam, fn, stream)
+    out = lam.update_event_source_mapping(UUID=uuid, BatchSize=7)
+    assert out["State"] == "Updating"
+    wait_until(lambda: _enabled(lam, uuid))
+    assert lam.get_event_source_mapping(UUID=uuid)["BatchSize"] == 7
+
+
+def test_mapping_validation_errors(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
+
+    def error(**kwargs: Any) -> tuple[str, str, int]:
+        with pytest.raises(ClientError) as err:
+            lam.create_event_source_mapping(**kwargs)
+        response = err.value.response
+        return (response["Error"]["Code"], response["Error"]["Message"],
+                response["ResponseMetadata"]["HTTPStatusCode"])
+
+    missing_stream = stream.replace(table, "nope-table")
+    assert error(FunctionName=fn, EventSourceArn=missing_stream, StartingPosition="LATEST") == (
+        "InvalidParameterValueException", f"Stream not found: {missing_stream}", 400)
+    assert error(FunctionName="no-such-fn", EventSourceArn=stream, StartingPosition="LATEST") == (
+        "InvalidParameterValueException", "Function does not exist", 400)
+    assert error(FunctionName=fn, EventSourceArn=stream, StartingPosition="LATEST",
+                 StartingPositionTimestamp=1)[1] == (
+        "Timestamp only valid with StartingPosition AT_TIMESTAMP")
+    code, message, _ = error(FunctionName=fn, EventSourceArn=stream,
+                             StartingPosition="AT_TIMESTAMP")
+    assert (code, message) == ("InvalidParameterValueException",
+                               f"Unsupported starting position for arn type: {stream}")
+    uuid = _map(lam, fn, stream)
+    code, message, status = error(FunctionName=fn, EventSourceArn=stream,
+                                  StartingPosition="LATEST")
+    assert (code, status) == ("ResourceConflictException", 409)
+    assert message == (f'The event source arn (" {stream} ") and function (" {fn} ") provided '
+                       "mapping already exists. Please update or delete the existing mapping "
+                       f"with UUID {uuid}")
+    with pytest.raises(ClientError) as err:
+        lam.get_event_source_mapping(UUID="00000000-0000-0000-0000-000000000000")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert err.value.response["Error"]["Message"] == "The resource you requested does not exist."
+
+
+def test_batch_size_out_of_range_is_rejected(server: Any, ddb: Any, lam: Any,
+                                             tmp_path: Path) -> None:
+    import boto3
+    from botocore.config import Config
+
+    raw = boto3.client("lambda", endpoint_url=server.url, region_name="us-east-1",
+                       aws_access_key_id="t", aws_secret_access_key="t",
+                       config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
+    with pytest.raises(ClientError) as err:
+        raw.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream,
+                                        StartingPosition="LATEST", BatchSize=0)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert "Member must have value greater than or equal to 1" in str(err.value)
+    with pytest.raises(ClientError) as err:
+        raw.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream,
+                                        StartingPosition="SOMETIMES")
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_unsupported_parameters_are_refused_not_ignored(ddb: Any, lam: Any,
+                                                        tmp_path: Path) -> None:
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
+    with pytest.raises(ClientError) as err:
+        lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream,
+                                        StartingPosition="LATEST", BisectBatchOnFunctionError=True)
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "does not run event source mappings with" in str(err.value)

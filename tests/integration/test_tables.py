@@ -1,0 +1,145 @@
+"""Table control plane through real boto3: create, describe, list, update streams, delete."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import unique
+
+KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}]
+ATTRS = [{"AttributeName": "pk", "AttributeType": "S"}]
+
+
+def _create(ddb: Any, **extra: Any) -> str:
+    name = unique("t")
+    ddb.create_table(TableName=name, KeySchema=KEYS, AttributeDefinitions=ATTRS,
+                     BillingMode="PAY_PER_REQUEST", **extra)
+    return name
+
+
+def test_create_table_returns_the_description(ddb: Any) -> None:
+    name = unique("t")
+    out = ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "N"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 7},
+    )["TableDescription"]
+    assert out["TableName"] == name
+    assert out["TableStatus"] == "CREATING"
+    assert out["KeySchema"][1] == {"AttributeName": "sk", "KeyType": "RANGE"}
+    assert out["ProvisionedThroughput"]["WriteCapacityUnits"] == 7
+    assert out["TableArn"] == f"arn:aws:dynamodb:us-east-1:000000000000:table/{name}"
+    assert "LatestStreamArn" not in out
+
+
+def test_table_is_active_when_described(ddb: Any) -> None:
+    name = _create(ddb)
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1})
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert table["TableStatus"] == "ACTIVE"
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["ItemCount"] == 0
+
+
+def test_create_table_with_stream_sets_latest_stream(ddb: Any) -> None:
+    name = _create(ddb, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    label = table["LatestStreamLabel"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}", label)
+    assert table["LatestStreamArn"] == f"{table['TableArn']}/stream/{label}"
+
+
+def test_list_tables_pages(ddb: Any) -> None:
+    names = sorted(_create(ddb) for _ in range(3))
+    listed = ddb.list_tables()["TableNames"]
+    assert set(names) <= set(listed)
+    first = ddb.list_tables(Limit=1)
+    assert len(first["TableNames"]) == 1
+    assert first["LastEvaluatedTableName"] == first["TableNames"][0]
+    paginated = [n for page in ddb.get_paginator("list_tables").paginate(
+        PaginationConfig={"PageSize": 2}) for n in page["TableNames"]]
+    assert paginated == sorted(listed)
+
+
+def test_duplicate_table_is_resource_in_use(ddb: Any) -> None:
+    name = _create(ddb)
+    with pytest.raises(ClientError) as err:
+        ddb.create_table(TableName=name, KeySchema=KEYS, AttributeDefinitions=ATTRS,
+                         BillingMode="PAY_PER_REQUEST")
+    assert err.value.response["Error"]["Code"] == "ResourceInUseException"
+    assert err.value.response["Error"]["Message"] == f"Table already exists: {name}"
+
+
+def test_describe_missing_table_is_not_found(ddb: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        ddb.describe_table(TableName="no-such-table")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert err.value.response["Error"]["Message"] == (
+        "Requested resource not found: Table: no-such-table not found")
+
+
+def test_provisioned_table_needs_throughput(ddb: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        ddb.create_table(TableName=unique("t"), KeySchema=KEYS, AttributeDefinitions=ATTRS)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert "ReadCapacityUnits and WriteCapacityUnits must both be specified" in str(err.value)
+
+
+def test_key_attribute_needs_a_definition(ddb: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        ddb.create_table(
+            TableName=unique("t"), BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "b", "AttributeType": "S"}])
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert "Some index key attributes are not defined in AttributeDefinitions" in str(err.value)
+
+
+def test_update_table_enables_and_disables_the_stream(ddb: Any) -> None:
+    name = _create(ddb)
+    out = ddb.update_table(
+        TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    )["TableDescription"]
+    first_arn = out["LatestStreamArn"]
+    assert out["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
+    with pytest.raises(ClientError) as err:
+        ddb.update_table(TableName=name, StreamSpecification={
+            "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert "StreamSpecification" not in table
+    assert table["LatestStreamArn"] == first_arn
+    out = ddb.update_table(TableName=name, StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})["TableDescription"]
+    assert out["LatestStreamArn"] != first_arn
+
+
+def test_delete_table_removes_it(ddb: Any) -> None:
+    name = _create(ddb)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}})
+    out = ddb.delete_table(TableName=name)["TableDescription"]
+    assert out["TableStatus"] == "DELETING"
+    assert name not in ddb.list_tables()["TableNames"]
+    with pytest.raises(ClientError) as err:
+        ddb.get_item(TableName=name, Key={"pk": {"S": "a"}})
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_bad_table_name_gets_the_shape_error(raw_ddb: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        raw_ddb.describe_table(TableName="ab")
+    assert err.value.response["Error"]["Message"] == (
+        "TableName must be at least 3 characters long and at most 255 characters long")
+    with pytest.raises(ClientError) as err:
+        raw_ddb.put_item(TableName="bad name!", Item={"pk": {"S": "x"}})
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert "regular expression pattern: [a-zA-Z0-9_.-]+" in str(err.value)
