@@ -84,20 +84,28 @@ def run(writes: int, burst: int, threads: int) -> dict[str, Any]:
         with HeadwaterServer(data_dir=Path(tmp) / "data") as server:
             ddb, lam = server.client("dynamodb"), server.client("lambda")
             ddb.create_table(
-                TableName="bench", BillingMode="PAY_PER_REQUEST",
+                TableName="bench",
+                BillingMode="PAY_PER_REQUEST",
                 KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                 AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                 StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
             )
             stream = ddb.describe_table(TableName="bench")["Table"]["LatestStreamArn"]
             lam.create_function(
-                FunctionName="bench", Runtime="python3.11", Handler="app.handler",
-                Role="arn:aws:iam::000000000000:role/bench", Code={"ZipFile": _zip(HANDLER)},
-                Environment={"Variables": {"OUT": str(out)}}, Timeout=30,
+                FunctionName="bench",
+                Runtime="python3.11",
+                Handler="app.handler",
+                Role="arn:aws:iam::000000000000:role/bench",
+                Code={"ZipFile": _zip(HANDLER)},
+                Environment={"Variables": {"OUT": str(out)}},
+                Timeout=30,
             )
             uuid = lam.create_event_source_mapping(
-                FunctionName="bench", EventSourceArn=stream, StartingPosition="LATEST",
-                BatchSize=100)["UUID"]
+                FunctionName="bench",
+                EventSourceArn=stream,
+                StartingPosition="LATEST",
+                BatchSize=100,
+            )["UUID"]
             while lam.get_event_source_mapping(UUID=uuid)["State"] != "Enabled":
                 time.sleep(0.01)
             # Warm up: the first invocation pays for the worker's start.
@@ -106,8 +114,9 @@ def run(writes: int, burst: int, threads: int) -> dict[str, Any]:
             out.unlink()
 
             for i in range(writes):
-                ddb.put_item(TableName="bench",
-                             Item={"pk": {"S": f"l{i}"}, "sent": {"N": repr(time.time())}})
+                ddb.put_item(
+                    TableName="bench", Item={"pk": {"S": f"l{i}"}, "sent": {"N": repr(time.time())}}
+                )
                 time.sleep(0.005)
             rows = _wait_for(out, writes, 60)
             latencies = [(started - sent) * 1000 for sent, started, _ in rows]
@@ -118,8 +127,9 @@ def run(writes: int, burst: int, threads: int) -> dict[str, Any]:
             def writer(t: int) -> None:
                 client = server.client("dynamodb")
                 for i in range(per_thread):
-                    client.put_item(TableName="bench",
-                                    Item={"pk": {"S": f"b{t}-{i}"}, "sent": {"N": "0"}})
+                    client.put_item(
+                        TableName="bench", Item={"pk": {"S": f"b{t}-{i}"}, "sent": {"N": "0"}}
+                    )
 
             begin = time.time()
             workers = [threading.Thread(target=writer, args=(t,)) for t in range(threads)]
@@ -134,8 +144,11 @@ def run(writes: int, burst: int, threads: int) -> dict[str, Any]:
     total = per_thread * threads
     return {
         "benchmark": "loop_latency",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "latency_ms": {
             "writes": writes,
             "p50": round(statistics.median(latencies), 3),
@@ -159,18 +172,23 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=300)
     parser.add_argument("--burst", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--output", type=Path,
-                        default=Path(__file__).parent / "results" / "loop_latency.json")
+    parser.add_argument(
+        "--output", type=Path, default=Path(__file__).parent / "results" / "loop_latency.json"
+    )
     args = parser.parse_args()
     result = run(args.writes, args.burst, args.threads)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     lat, thr = result["latency_ms"], result["throughput"]
-    print(f"write -> handler start: p50 {lat['p50']} ms, p90 {lat['p90']} ms, "
-          f"p99 {lat['p99']} ms over {lat['writes']} writes")
-    print(f"end to end: {thr['end_to_end_records_per_second']} records/s "
-          f"({thr['records']} records, {thr['client_threads']} client threads, "
-          f"writes {thr['writes_per_second']}/s, mean batch {thr['mean_batch_size']})")
+    print(
+        f"write -> handler start: p50 {lat['p50']} ms, p90 {lat['p90']} ms, "
+        f"p99 {lat['p99']} ms over {lat['writes']} writes"
+    )
+    print(
+        f"end to end: {thr['end_to_end_records_per_second']} records/s "
+        f"({thr['records']} records, {thr['client_threads']} client threads, "
+        f"writes {thr['writes_per_second']}/s, mean batch {thr['mean_batch_size']})"
+    )
     print(f"saved {args.output}")
 
 

@@ -34,9 +34,13 @@ def raw_ddb(server: HeadwaterServer) -> Any:
     from botocore.config import Config
 
     return boto3.client(
-        "dynamodb", endpoint_url=server.url, region_name="us-east-1",
-        aws_access_key_id="t", aws_secret_access_key="t",
-        config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+        "dynamodb",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+        config=Config(parameter_validation=False, retries={"max_attempts": 1}),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +77,9 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
         time.sleep(interval)
 
 
-def create_stream_table(ddb: Any, view_type: str = "NEW_AND_OLD_IMAGES",
-                        range_key: bool = False) -> tuple[str, str]:
+def create_stream_table(
+    ddb: Any, view_type: str = "NEW_AND_OLD_IMAGES", range_key: bool = False
+) -> tuple[str, str]:
     name = unique("tbl")
     keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
     attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
@@ -82,19 +87,31 @@ def create_stream_table(ddb: Any, view_type: str = "NEW_AND_OLD_IMAGES",
         keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
         attrs.append({"AttributeName": "sk", "AttributeType": "N"})
     out = ddb.create_table(
-        TableName=name, KeySchema=keys, AttributeDefinitions=attrs,
+        TableName=name,
+        KeySchema=keys,
+        AttributeDefinitions=attrs,
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": view_type},
     )
     return name, out["TableDescription"]["LatestStreamArn"]
 
 
-def create_function(lam: Any, code: str, *, timeout: int = 3, env: dict[str, str] | None = None,
-                    name: str | None = None) -> str:
+def create_function(
+    lam: Any,
+    code: str,
+    *,
+    timeout: int = 3,
+    env: dict[str, str] | None = None,
+    name: str | None = None,
+) -> str:
     name = name or unique("fn")
     lam.create_function(
-        FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
-        Code={"ZipFile": make_zip({"app.py": code})}, Timeout=timeout,
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": code})},
+        Timeout=timeout,
         Environment={"Variables": env or {}},
     )
     return name

@@ -58,7 +58,9 @@ class Runtime:
             code_root = data_dir / "functions"
         self.notifier = ShardNotifier()
         self.streams = StreamLog(self.store, self.clock, self.notifier)
-        self.stream_service = StreamService(self.streams, IteratorCodec(_iterator_secret(self.store)))
+        self.stream_service = StreamService(
+            self.streams, IteratorCodec(_iterator_secret(self.store))
+        )
         self.catalog = Catalog()
         self.control = TableControl(
             self.store, self.catalog, self.streams, self.clock, settings.account_id

@@ -47,8 +47,7 @@ class HeadwaterServer:
     # -- life cycle ----------------------------------------------------------------------
 
     def start(self) -> HeadwaterServer:
-        args = [sys.executable, "-m", "headwater", "serve", "--port", "0", "--log-level",
-                "warning"]
+        args = [sys.executable, "-m", "headwater", "serve", "--port", "0", "--log-level", "warning"]
         if self.in_memory:
             args.append("--in-memory")
         else:

@@ -32,9 +32,20 @@ def _wait(lines: list[str], pattern: str, timeout: float) -> str:
 
 def test_up_runs_the_products_example(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "headwater", "up", str(ROOT / "examples" / "products"),
-         "--port", "0", "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "headwater",
+            "up",
+            str(ROOT / "examples" / "products"),
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
     threading.Thread(target=_collect, args=(process, lines), daemon=True).start()
@@ -55,12 +66,15 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "headwater", "serve", "--port", str(port), "--in-memory"],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"headwater: error: port {port} on 127.0.0.1 is already in use; choose another with "
-        "--port (0 picks a free one)")
+        "--port (0 picks a free one)"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -68,7 +82,9 @@ def test_up_with_a_missing_template_is_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     result = subprocess.run(
         [sys.executable, "-m", "headwater", "up", str(tmp_path / "app"), "--in-memory"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 1
     assert result.stderr.strip().startswith("headwater: error: cannot read template")

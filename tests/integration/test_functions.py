@@ -43,8 +43,13 @@ def _invoke(lam: Any, name: str, payload: Any = None, **extra: Any) -> tuple[dic
 def test_create_get_list_delete(lam: Any) -> None:
     name = unique("fn")
     created = lam.create_function(
-        FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
-        Code={"ZipFile": make_zip({"app.py": ECHO})}, Timeout=7, MemorySize=256,
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": ECHO})},
+        Timeout=7,
+        MemorySize=256,
         Environment={"Variables": {"GREETING": "hi"}},
     )
     assert created["FunctionArn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
@@ -98,8 +103,10 @@ def test_handler_exception_is_an_unhandled_function_error(lam: Any) -> None:
 
 
 def test_timeout_kills_the_worker_and_the_next_invoke_works(lam: Any) -> None:
-    code = ("import os\ndef handler(event, context):\n"
-            "    if event.get('hang'):\n        while True: pass\n    return os.getpid()\n")
+    code = (
+        "import os\ndef handler(event, context):\n"
+        "    if event.get('hang'):\n        while True: pass\n    return os.getpid()\n"
+    )
     name = create_function(lam, code, timeout=1)
     _, pid_before = _invoke(lam, name)
     out, body = _invoke(lam, name, {"hang": True})
@@ -112,8 +119,10 @@ def test_timeout_kills_the_worker_and_the_next_invoke_works(lam: Any) -> None:
 
 
 def test_crashing_handler_yields_an_error_and_a_fresh_worker(lam: Any) -> None:
-    code = ("import os\ndef handler(event, context):\n"
-            "    if event.get('die'):\n        os._exit(3)\n    return os.getpid()\n")
+    code = (
+        "import os\ndef handler(event, context):\n"
+        "    if event.get('die'):\n        os._exit(3)\n    return os.getpid()\n"
+    )
     name = create_function(lam, code)
     _, pid_before = _invoke(lam, name)
     out, body = _invoke(lam, name, {"die": True})
@@ -147,7 +156,8 @@ def test_update_function_code_replaces_the_handler(lam: Any) -> None:
     name = create_function(lam, "def handler(event, context):\n    return 'v1'\n")
     assert _invoke(lam, name)[1] == "v1"
     updated = lam.update_function_code(
-        FunctionName=name, ZipFile=make_zip({"app.py": "def handler(e, c):\n    return 'v2'\n"}))
+        FunctionName=name, ZipFile=make_zip({"app.py": "def handler(e, c):\n    return 'v2'\n"})
+    )
     assert updated["FunctionName"] == name
     assert _invoke(lam, name)[1] == "v2"
 
@@ -165,12 +175,22 @@ def test_function_errors(lam: Any) -> None:
         create_function(lam, ECHO, name=name)
     assert err.value.response["Error"]["Code"] == "ResourceConflictException"
     with pytest.raises(ClientError) as err:
-        lam.create_function(FunctionName=unique("fn"), Runtime="nodejs20.x", Role=ROLE,
-                            Handler="app.handler", Code={"ZipFile": make_zip({"a.js": ""})})
+        lam.create_function(
+            FunctionName=unique("fn"),
+            Runtime="nodejs20.x",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": make_zip({"a.js": ""})},
+        )
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
     with pytest.raises(ClientError) as err:
-        lam.create_function(FunctionName=unique("fn"), Runtime="python3.11", Role=ROLE,
-                            Handler="app.handler", Code={"ZipFile": b"not a zip"})
+        lam.create_function(
+            FunctionName=unique("fn"),
+            Runtime="python3.11",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": b"not a zip"},
+        )
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert "Could not unzip uploaded file" in err.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as err:

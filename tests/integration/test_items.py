@@ -15,10 +15,14 @@ def table(ddb: Any) -> str:
     name = unique("items")
     ddb.create_table(
         TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "N"}],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     return name
@@ -29,8 +33,14 @@ def _key(pk: str = "a", sk: str = "1") -> dict[str, Any]:
 
 
 def test_put_then_get_returns_the_item(ddb: Any, table: str) -> None:
-    item = {**_key(), "name": {"S": "x"}, "n": {"N": "1.50"}, "b": {"B": b"\x00\x01"},
-            "m": {"M": {"l": {"L": [{"BOOL": True}, {"NULL": True}]}}}, "ss": {"SS": ["a", "b"]}}
+    item = {
+        **_key(),
+        "name": {"S": "x"},
+        "n": {"N": "1.50"},
+        "b": {"B": b"\x00\x01"},
+        "m": {"M": {"l": {"L": [{"BOOL": True}, {"NULL": True}]}}},
+        "ss": {"SS": ["a", "b"]},
+    }
     ddb.put_item(TableName=table, Item=item)
     got = ddb.get_item(TableName=table, Key=_key())["Item"]
     assert got["name"] == {"S": "x"}
@@ -46,8 +56,9 @@ def test_get_missing_item_has_no_item_member(ddb: Any, table: str) -> None:
 
 def test_get_with_projection(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item={**_key(), "a": {"S": "1"}, "b": {"S": "2"}})
-    got = ddb.get_item(TableName=table, Key=_key(), ProjectionExpression="#a",
-                       ExpressionAttributeNames={"#a": "a"})["Item"]
+    got = ddb.get_item(
+        TableName=table, Key=_key(), ProjectionExpression="#a", ExpressionAttributeNames={"#a": "a"}
+    )["Item"]
     assert got == {"a": {"S": "1"}}
 
 
@@ -58,12 +69,18 @@ def test_put_return_values_all_old(ddb: Any, table: str) -> None:
 
 
 def test_condition_attribute_not_exists_blocks_overwrite(ddb: Any, table: str) -> None:
-    ddb.put_item(TableName=table, Item={**_key(), "v": {"N": "1"}},
-                 ConditionExpression="attribute_not_exists(pk)")
+    ddb.put_item(
+        TableName=table,
+        Item={**_key(), "v": {"N": "1"}},
+        ConditionExpression="attribute_not_exists(pk)",
+    )
     with pytest.raises(ClientError) as err:
-        ddb.put_item(TableName=table, Item={**_key(), "v": {"N": "2"}},
-                     ConditionExpression="attribute_not_exists(pk)",
-                     ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        ddb.put_item(
+            TableName=table,
+            Item={**_key(), "v": {"N": "2"}},
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
     error = err.value.response
     assert error["Error"]["Code"] == "ConditionalCheckFailedException"
     assert error["Error"]["Message"] == "The conditional request failed"
@@ -74,7 +91,8 @@ def test_condition_attribute_not_exists_blocks_overwrite(ddb: Any, table: str) -
 def test_condition_with_comparisons_and_logic(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item={**_key(), "v": {"N": "5"}, "s": {"S": "on"}})
     ddb.delete_item(
-        TableName=table, Key=_key(),
+        TableName=table,
+        Key=_key(),
         ConditionExpression="(v > :low AND v <= :high) OR NOT attribute_exists(#s)",
         ExpressionAttributeNames={"#s": "s"},
         ExpressionAttributeValues={":low": {"N": "4"}, ":high": {"N": "5"}},
@@ -85,7 +103,8 @@ def test_condition_with_comparisons_and_logic(ddb: Any, table: str) -> None:
 def test_update_set_and_remove(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item={**_key(), "count": {"N": "1"}, "gone": {"S": "x"}})
     out = ddb.update_item(
-        TableName=table, Key=_key(),
+        TableName=table,
+        Key=_key(),
         UpdateExpression="SET #c = #c + :one, tags = :tags REMOVE gone",
         ExpressionAttributeNames={"#c": "count"},
         ExpressionAttributeValues={":one": {"N": "1"}, ":tags": {"L": [{"S": "t"}]}},
@@ -97,25 +116,44 @@ def test_update_set_and_remove(ddb: Any, table: str) -> None:
 
 
 def test_update_creates_missing_item(ddb: Any, table: str) -> None:
-    out = ddb.update_item(TableName=table, Key=_key("new"), UpdateExpression="SET v = :v",
-                          ExpressionAttributeValues={":v": {"S": "x"}}, ReturnValues="ALL_NEW")
+    out = ddb.update_item(
+        TableName=table,
+        Key=_key("new"),
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"S": "x"}},
+        ReturnValues="ALL_NEW",
+    )
     assert out["Attributes"] == {**_key("new"), "v": {"S": "x"}}
 
 
 def test_update_return_values_updated_old_and_new(ddb: Any, table: str) -> None:
     ddb.put_item(TableName=table, Item={**_key(), "a": {"N": "1"}, "b": {"N": "1"}})
-    old = ddb.update_item(TableName=table, Key=_key(), UpdateExpression="SET a = :v",
-                          ExpressionAttributeValues={":v": {"N": "2"}}, ReturnValues="UPDATED_OLD")
+    old = ddb.update_item(
+        TableName=table,
+        Key=_key(),
+        UpdateExpression="SET a = :v",
+        ExpressionAttributeValues={":v": {"N": "2"}},
+        ReturnValues="UPDATED_OLD",
+    )
     assert old["Attributes"] == {"a": {"N": "1"}}
-    new = ddb.update_item(TableName=table, Key=_key(), UpdateExpression="SET a = :v",
-                          ExpressionAttributeValues={":v": {"N": "3"}}, ReturnValues="UPDATED_NEW")
+    new = ddb.update_item(
+        TableName=table,
+        Key=_key(),
+        UpdateExpression="SET a = :v",
+        ExpressionAttributeValues={":v": {"N": "3"}},
+        ReturnValues="UPDATED_NEW",
+    )
     assert new["Attributes"] == {"a": {"N": "3"}}
 
 
 def test_update_of_a_key_attribute_is_rejected(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as err:
-        ddb.update_item(TableName=table, Key=_key(), UpdateExpression="SET pk = :v",
-                        ExpressionAttributeValues={":v": {"S": "other"}})
+        ddb.update_item(
+            TableName=table,
+            Key=_key(),
+            UpdateExpression="SET pk = :v",
+            ExpressionAttributeValues={":v": {"S": "other"}},
+        )
     assert err.value.response["Error"]["Code"] == "ValidationException"
     assert "This attribute is part of the key" in err.value.response["Error"]["Message"]
 
@@ -132,7 +170,8 @@ def test_wrong_key_type_is_a_validation_error(ddb: Any, table: str) -> None:
         ddb.get_item(TableName=table, Key={"pk": {"N": "1"}, "sk": {"N": "1"}})
     assert err.value.response["Error"]["Code"] == "ValidationException"
     assert err.value.response["Error"]["Message"] == (
-        "The provided key element does not match the schema")
+        "The provided key element does not match the schema"
+    )
 
 
 def test_missing_key_in_item_is_a_validation_error(ddb: Any, table: str) -> None:
@@ -150,10 +189,15 @@ def test_item_on_missing_table_is_not_found(ddb: Any) -> None:
 
 def test_unused_expression_value_is_rejected(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as err:
-        ddb.put_item(TableName=table, Item=_key(), ConditionExpression="attribute_exists(pk)",
-                     ExpressionAttributeValues={":unused": {"S": "x"}})
+        ddb.put_item(
+            TableName=table,
+            Item=_key(),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":unused": {"S": "x"}},
+        )
     assert err.value.response["Error"]["Message"] == (
-        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}")
+        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}"
+    )
 
 
 def test_syntax_error_in_condition(ddb: Any, table: str) -> None:
@@ -164,11 +208,17 @@ def test_syntax_error_in_condition(ddb: Any, table: str) -> None:
 
 
 def test_boto3_resource_round_trip(server: Any, table: str) -> None:
-    import boto3
     from decimal import Decimal
 
-    resource = boto3.resource("dynamodb", endpoint_url=server.url, region_name="us-east-1",
-                              aws_access_key_id="t", aws_secret_access_key="t")
+    import boto3
+
+    resource = boto3.resource(
+        "dynamodb",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+    )
     t = resource.Table(table)
     t.put_item(Item={"pk": "r", "sk": 1, "price": Decimal("25.99"), "tags": {"x", "y"}})
     got = t.get_item(Key={"pk": "r", "sk": 1})["Item"]

@@ -48,18 +48,22 @@ def _enabled(lam: Any, uuid: str) -> bool:
 
 
 def _map(lam: Any, fn: str, stream_arn: str, **extra: Any) -> str:
-    out = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream_arn,
-                                          StartingPosition=extra.pop("position", "TRIM_HORIZON"),
-                                          **extra)
+    out = lam.create_event_source_mapping(
+        FunctionName=fn,
+        EventSourceArn=stream_arn,
+        StartingPosition=extra.pop("position", "TRIM_HORIZON"),
+        **extra,
+    )
     wait_until(lambda: _enabled(lam, out["UUID"]))
     return str(out["UUID"])
 
 
 def test_create_mapping_response_and_states(ddb: Any, lam: Any, tmp_path: Path) -> None:
-    table, stream = create_stream_table(ddb)
+    _table, stream = create_stream_table(ddb)
     fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "out")})
-    out = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream,
-                                          StartingPosition="LATEST")
+    out = lam.create_event_source_mapping(
+        FunctionName=fn, EventSourceArn=stream, StartingPosition="LATEST"
+    )
     assert out["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert out["State"] == "Creating"
     assert out["StateTransitionReason"] == "User action"
@@ -155,11 +159,13 @@ def test_failing_batch_is_retried_and_does_not_block_other_mappings(
     wait_until(lambda: _keys(_events(good_out)) == ["a", "b"])
     wait_until(lambda: len(_events(flaky_out)) >= 3)  # retried while failing
     assert lam.get_event_source_mapping(UUID=flaky_uuid)["LastProcessingResult"] == (
-        "PROBLEM: Function call failed")
+        "PROBLEM: Function call failed"
+    )
     flag.unlink()
     attempts_before = len(_events(flaky_out))
-    wait_until(lambda: lam.get_event_source_mapping(UUID=flaky_uuid)["LastProcessingResult"]
-               == "OK")
+    wait_until(
+        lambda: lam.get_event_source_mapping(UUID=flaky_uuid)["LastProcessingResult"] == "OK"
+    )
     events = _events(flaky_out)
     assert len(events) > attempts_before - 1
     # Every attempt starts at the first unprocessed record: nothing skipped, order kept.
@@ -201,7 +207,7 @@ def test_disabled_mapping_resumes_from_its_checkpoint(ddb: Any, lam: Any, tmp_pa
 
 
 def test_update_batch_size(ddb: Any, lam: Any, tmp_path: Path) -> None:
-    table, stream = create_stream_table(ddb)
+    _table, stream = create_stream_table(ddb)
     fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
     uuid = _map(lam, fn, stream)
     out = lam.update_event_source_mapping(UUID=uuid, BatchSize=7)
@@ -218,61 +224,88 @@ def test_mapping_validation_errors(ddb: Any, lam: Any, tmp_path: Path) -> None:
         with pytest.raises(ClientError) as err:
             lam.create_event_source_mapping(**kwargs)
         response = err.value.response
-        return (response["Error"]["Code"], response["Error"]["Message"],
-                response["ResponseMetadata"]["HTTPStatusCode"])
+        return (
+            response["Error"]["Code"],
+            response["Error"]["Message"],
+            response["ResponseMetadata"]["HTTPStatusCode"],
+        )
 
     missing_stream = stream.replace(table, "nope-table")
     assert error(FunctionName=fn, EventSourceArn=missing_stream, StartingPosition="LATEST") == (
-        "InvalidParameterValueException", f"Stream not found: {missing_stream}", 400)
+        "InvalidParameterValueException",
+        f"Stream not found: {missing_stream}",
+        400,
+    )
     assert error(FunctionName="no-such-fn", EventSourceArn=stream, StartingPosition="LATEST") == (
-        "InvalidParameterValueException", "Function does not exist", 400)
-    assert error(FunctionName=fn, EventSourceArn=stream, StartingPosition="LATEST",
-                 StartingPositionTimestamp=1)[1] == (
-        "Timestamp only valid with StartingPosition AT_TIMESTAMP")
-    code, message, _ = error(FunctionName=fn, EventSourceArn=stream,
-                             StartingPosition="AT_TIMESTAMP")
-    assert (code, message) == ("InvalidParameterValueException",
-                               f"Unsupported starting position for arn type: {stream}")
+        "InvalidParameterValueException",
+        "Function does not exist",
+        400,
+    )
+    assert error(
+        FunctionName=fn,
+        EventSourceArn=stream,
+        StartingPosition="LATEST",
+        StartingPositionTimestamp=1,
+    )[1] == ("Timestamp only valid with StartingPosition AT_TIMESTAMP")
+    code, message, _ = error(
+        FunctionName=fn, EventSourceArn=stream, StartingPosition="AT_TIMESTAMP"
+    )
+    assert (code, message) == (
+        "InvalidParameterValueException",
+        f"Unsupported starting position for arn type: {stream}",
+    )
     uuid = _map(lam, fn, stream)
-    code, message, status = error(FunctionName=fn, EventSourceArn=stream,
-                                  StartingPosition="LATEST")
+    code, message, status = error(FunctionName=fn, EventSourceArn=stream, StartingPosition="LATEST")
     assert (code, status) == ("ResourceConflictException", 409)
-    assert message == (f'The event source arn (" {stream} ") and function (" {fn} ") provided '
-                       "mapping already exists. Please update or delete the existing mapping "
-                       f"with UUID {uuid}")
+    assert message == (
+        f'The event source arn (" {stream} ") and function (" {fn} ") provided '
+        "mapping already exists. Please update or delete the existing mapping "
+        f"with UUID {uuid}"
+    )
     with pytest.raises(ClientError) as err:
         lam.get_event_source_mapping(UUID="00000000-0000-0000-0000-000000000000")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert err.value.response["Error"]["Message"] == "The resource you requested does not exist."
 
 
-def test_batch_size_out_of_range_is_rejected(server: Any, ddb: Any, lam: Any,
-                                             tmp_path: Path) -> None:
+def test_batch_size_out_of_range_is_rejected(
+    server: Any, ddb: Any, lam: Any, tmp_path: Path
+) -> None:
     import boto3
     from botocore.config import Config
 
-    raw = boto3.client("lambda", endpoint_url=server.url, region_name="us-east-1",
-                       aws_access_key_id="t", aws_secret_access_key="t",
-                       config=Config(parameter_validation=False, retries={"max_attempts": 1}))
-    table, stream = create_stream_table(ddb)
+    raw = boto3.client(
+        "lambda",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+        config=Config(parameter_validation=False, retries={"max_attempts": 1}),
+    )
+    _table, stream = create_stream_table(ddb)
     fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
     with pytest.raises(ClientError) as err:
-        raw.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream,
-                                        StartingPosition="LATEST", BatchSize=0)
+        raw.create_event_source_mapping(
+            FunctionName=fn, EventSourceArn=stream, StartingPosition="LATEST", BatchSize=0
+        )
     assert err.value.response["Error"]["Code"] == "ValidationException"
     assert "Member must have value greater than or equal to 1" in str(err.value)
     with pytest.raises(ClientError) as err:
-        raw.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream,
-                                        StartingPosition="SOMETIMES")
+        raw.create_event_source_mapping(
+            FunctionName=fn, EventSourceArn=stream, StartingPosition="SOMETIMES"
+        )
     assert err.value.response["Error"]["Code"] == "ValidationException"
 
 
-def test_unsupported_parameters_are_refused_not_ignored(ddb: Any, lam: Any,
-                                                        tmp_path: Path) -> None:
-    table, stream = create_stream_table(ddb)
+def test_unsupported_parameters_are_refused_not_ignored(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    _table, stream = create_stream_table(ddb)
     fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
     with pytest.raises(ClientError) as err:
-        lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream,
-                                        StartingPosition="LATEST", BisectBatchOnFunctionError=True)
+        lam.create_event_source_mapping(
+            FunctionName=fn,
+            EventSourceArn=stream,
+            StartingPosition="LATEST",
+            BisectBatchOnFunctionError=True,
+        )
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert "does not run event source mappings with" in str(err.value)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from headwater.testing import HeadwaterServer
 from tests.conftest import create_function, create_stream_table, wait_until
@@ -22,9 +21,12 @@ def handler(event, context):
 def _keys(path: Path) -> list[str]:
     if not path.exists():
         return []
-    return [r["dynamodb"]["Keys"]["pk"]["S"]
-            for line in path.read_text().splitlines() if line
-            for r in json.loads(line)["Records"]]
+    return [
+        r["dynamodb"]["Keys"]["pk"]["S"]
+        for line in path.read_text().splitlines()
+        if line
+        for r in json.loads(line)["Records"]
+    ]
 
 
 def test_mapping_resumes_after_restart_without_replay_or_gap(tmp_path: Path) -> None:
@@ -33,8 +35,9 @@ def test_mapping_resumes_after_restart_without_replay_or_gap(tmp_path: Path) -> 
         ddb, lam = server.client("dynamodb"), server.client("lambda")
         table, stream = create_stream_table(ddb)
         fn = create_function(lam, RECORDER, env={"OUT": str(out)})
-        uuid = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=stream,
-                                               StartingPosition="LATEST")["UUID"]
+        uuid = lam.create_event_source_mapping(
+            FunctionName=fn, EventSourceArn=stream, StartingPosition="LATEST"
+        )["UUID"]
         for i in range(5):
             ddb.put_item(TableName=table, Item={"pk": {"S": f"a{i}"}})
         wait_until(lambda: len(_keys(out)) == 5)
@@ -61,18 +64,23 @@ def test_killed_server_loses_no_acknowledged_write(tmp_path: Path) -> None:
         ddb, streams = again.client("dynamodb"), again.client("dynamodbstreams")
         assert ddb.describe_table(TableName=table)["Table"]["ItemCount"] == 50
         shard = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]
-        it = streams.get_shard_iterator(StreamArn=stream, ShardId=shard["ShardId"],
-                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        it = streams.get_shard_iterator(
+            StreamArn=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
         records = streams.get_records(ShardIterator=it)["Records"]
         assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == [f"k{i}" for i in range(50)]
         # New sequence numbers continue after the old ones: no reuse after a crash.
         ddb.put_item(TableName=table, Item={"pk": {"S": "after"}})
         it = streams.get_shard_iterator(
-            StreamArn=stream, ShardId=shard["ShardId"], ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-            SequenceNumber=records[-1]["dynamodb"]["SequenceNumber"])["ShardIterator"]
+            StreamArn=stream,
+            ShardId=shard["ShardId"],
+            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            SequenceNumber=records[-1]["dynamodb"]["SequenceNumber"],
+        )["ShardIterator"]
         (after,) = streams.get_records(ShardIterator=it)["Records"]
         assert int(after["dynamodb"]["SequenceNumber"]) > int(
-            records[-1]["dynamodb"]["SequenceNumber"])
+            records[-1]["dynamodb"]["SequenceNumber"]
+        )
 
 
 def test_ctrl_c_stops_cleanly_and_ends_workers(tmp_path: Path) -> None:
@@ -90,5 +98,3 @@ def test_ctrl_c_stops_cleanly_and_ends_workers(tmp_path: Path) -> None:
         return False
 
     wait_until(gone, timeout=10)
-
-

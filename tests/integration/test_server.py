@@ -13,7 +13,11 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.read(),
+            )
     except urllib.error.HTTPError as err:
         return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
 
@@ -30,18 +34,27 @@ def test_dynamodb_health_check(server: Any) -> None:
 
 
 def test_unknown_operation(server: Any) -> None:
-    status, _, body = _post(server.url + "/", b"{}", {
-        "X-Amz-Target": "DynamoDB_20120810.ListTable",
-        "Content-Type": "application/x-amz-json-1.0"})
+    status, _, body = _post(
+        server.url + "/",
+        b"{}",
+        {
+            "X-Amz-Target": "DynamoDB_20120810.ListTable",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
     assert status == 400
-    assert json.loads(body) == {
-        "__type": "com.amazon.coral.service#UnknownOperationException"}
+    assert json.loads(body) == {"__type": "com.amazon.coral.service#UnknownOperationException"}
 
 
 def test_body_that_is_not_json_is_a_serialization_error(server: Any) -> None:
-    status, headers, body = _post(server.url + "/", b"{nope", {
-        "X-Amz-Target": "DynamoDB_20120810.ListTables",
-        "Content-Type": "application/x-amz-json-1.0"})
+    status, headers, body = _post(
+        server.url + "/",
+        b"{nope",
+        {
+            "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
     assert status == 400
     assert json.loads(body) == {"__type": "com.amazon.coral.service#SerializationException"}
     assert headers["x-amz-crc32"] == str(zlib.crc32(body))
@@ -49,9 +62,14 @@ def test_body_that_is_not_json_is_a_serialization_error(server: Any) -> None:
 
 
 def test_wrong_json_type_is_a_serialization_error(server: Any) -> None:
-    status, _, body = _post(server.url + "/", b'{"TableName": true}', {
-        "X-Amz-Target": "DynamoDB_20120810.DescribeTable",
-        "Content-Type": "application/x-amz-json-1.0"})
+    status, _, body = _post(
+        server.url + "/",
+        b'{"TableName": true}',
+        {
+            "X-Amz-Target": "DynamoDB_20120810.DescribeTable",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
     assert status == 400
     assert json.loads(body)["__type"].endswith("#SerializationException")
 
@@ -59,10 +77,12 @@ def test_wrong_json_type_is_a_serialization_error(server: Any) -> None:
 def test_region_from_the_signature_selects_the_namespace(server: Any) -> None:
     west = server.client("dynamodb", region="eu-west-1")
     east = server.client("dynamodb", region="us-east-1")
-    west.create_table(TableName="regional-table",
-                      KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                      BillingMode="PAY_PER_REQUEST")
+    west.create_table(
+        TableName="regional-table",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     assert "regional-table" in west.list_tables()["TableNames"]
     assert "regional-table" not in east.list_tables()["TableNames"]
     arn = west.describe_table(TableName="regional-table")["Table"]["TableArn"]

@@ -13,8 +13,9 @@ from tests.conftest import create_stream_table
 
 def _records(streams: Any, arn: str, iterator_type: str = "TRIM_HORIZON") -> list[dict[str, Any]]:
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
-    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                    ShardIteratorType=iterator_type)["ShardIterator"]
+    it = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=iterator_type
+    )["ShardIterator"]
     return streams.get_records(ShardIterator=it)["Records"]
 
 
@@ -54,12 +55,17 @@ def test_insert_modify_remove_with_both_images(ddb: Any, streams: Any) -> None:
         ("NEW_AND_OLD_IMAGES", [{"NewImage"}, {"NewImage", "OldImage"}, {"OldImage"}]),
     ],
 )
-def test_images_follow_the_view_type(ddb: Any, streams: Any, view: str,
-                                     expected: list[set[str]]) -> None:
+def test_images_follow_the_view_type(
+    ddb: Any, streams: Any, view: str, expected: list[set[str]]
+) -> None:
     table, arn = create_stream_table(ddb, view)
     ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "v": {"N": "1"}})
-    ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, UpdateExpression="SET v = :v",
-                    ExpressionAttributeValues={":v": {"N": "2"}})
+    ddb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "k"}},
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"N": "2"}},
+    )
     ddb.delete_item(TableName=table, Key={"pk": {"S": "k"}})
     records = _records(streams, arn)
     images = [set(r["dynamodb"]) & {"NewImage", "OldImage"} for r in records]
@@ -78,19 +84,30 @@ def test_no_record_for_no_ops_and_failed_conditions(ddb: Any, streams: Any) -> N
     item = {"pk": {"S": "k"}, "v": {"N": "1"}}
     ddb.put_item(TableName=table, Item=item)
     ddb.put_item(TableName=table, Item=item)  # identical overwrite
-    ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, UpdateExpression="SET v = :v",
-                    ExpressionAttributeValues={":v": {"N": "1"}})  # no change
+    ddb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "k"}},
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"N": "1"}},
+    )  # no change
     with pytest.raises(ClientError):
-        ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "v": {"N": "9"}},
-                     ConditionExpression="attribute_not_exists(pk)")
+        ddb.put_item(
+            TableName=table,
+            Item={"pk": {"S": "k"}, "v": {"N": "9"}},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
     ddb.delete_item(TableName=table, Key={"pk": {"S": "absent"}})  # nothing to delete
     assert [r["eventName"] for r in _records(streams, arn)] == ["INSERT"]
 
 
 def test_update_of_missing_item_is_an_insert(ddb: Any, streams: Any) -> None:
     table, arn = create_stream_table(ddb)
-    ddb.update_item(TableName=table, Key={"pk": {"S": "u"}}, UpdateExpression="SET v = :v",
-                    ExpressionAttributeValues={":v": {"S": "x"}})
+    ddb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "u"}},
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"S": "x"}},
+    )
     record = _records(streams, arn)[0]
     assert record["eventName"] == "INSERT"
     assert record["dynamodb"]["NewImage"] == {"pk": {"S": "u"}, "v": {"S": "x"}}
@@ -103,8 +120,10 @@ def test_list_and_describe_stream(ddb: Any, streams: Any) -> None:
     desc = streams.describe_stream(StreamArn=arn)["StreamDescription"]
     assert desc["StreamStatus"] == "ENABLED"
     assert desc["StreamViewType"] == "KEYS_ONLY"
-    assert desc["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"},
-                                 {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert desc["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
     (shard,) = desc["Shards"]
     assert re.fullmatch(r"shardId-\d{20}-[0-9a-f]{8}", shard["ShardId"])
     assert "EndingSequenceNumber" not in shard["SequenceNumberRange"]
@@ -123,14 +142,17 @@ def test_iterator_types(ddb: Any, streams: Any) -> None:
         if seq is not None:
             args["SequenceNumber"] = seq
         it = streams.get_shard_iterator(**args)["ShardIterator"]
-        return [r["dynamodb"]["Keys"]["pk"]["S"] for r in
-                streams.get_records(ShardIterator=it)["Records"]]
+        return [
+            r["dynamodb"]["Keys"]["pk"]["S"]
+            for r in streams.get_records(ShardIterator=it)["Records"]
+        ]
 
     assert read("TRIM_HORIZON") == ["k0", "k1", "k2"]
     assert read("AT_SEQUENCE_NUMBER", second) == ["k1", "k2"]
     assert read("AFTER_SEQUENCE_NUMBER", second) == ["k2"]
-    latest = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
-                                        ShardIteratorType="LATEST")["ShardIterator"]
+    latest = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard_id, ShardIteratorType="LATEST"
+    )["ShardIterator"]
     page = streams.get_records(ShardIterator=latest)
     assert page["Records"] == [] and page["NextShardIterator"]
     ddb.put_item(TableName=table, Item={"pk": {"S": "k3"}})
@@ -143,8 +165,9 @@ def test_get_records_limit_and_continuation(ddb: Any, streams: Any) -> None:
     for i in range(5):
         ddb.put_item(TableName=table, Item={"pk": {"S": f"k{i}"}})
     shard_id = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
-                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    it = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
     seen: list[str] = []
     for _ in range(3):
         page = streams.get_records(ShardIterator=it, Limit=2)
@@ -161,8 +184,9 @@ def test_disabled_stream_closes_its_shard_and_stays_readable(ddb: Any, streams: 
     assert desc["StreamStatus"] == "DISABLED"
     shard = desc["Shards"][0]
     assert "EndingSequenceNumber" in shard["SequenceNumberRange"]
-    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    it = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
     page = streams.get_records(ShardIterator=it)
     assert [r["eventName"] for r in page["Records"]] == ["INSERT"]
     assert "NextShardIterator" not in page  # closed and fully read
@@ -175,10 +199,14 @@ def test_stream_errors(ddb: Any, streams: Any) -> None:
         streams.describe_stream(StreamArn=missing)
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert err.value.response["Error"]["Message"] == (
-        f"Requested resource not found: Stream: {missing} not found")
+        f"Requested resource not found: Stream: {missing} not found"
+    )
     with pytest.raises(ClientError) as err:
-        streams.get_shard_iterator(StreamArn=arn, ShardId="shardId-00000000000000000000-00000000",
-                                   ShardIteratorType="TRIM_HORIZON")
+        streams.get_shard_iterator(
+            StreamArn=arn,
+            ShardId="shardId-00000000000000000000-00000000",
+            ShardIteratorType="TRIM_HORIZON",
+        )
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
     with pytest.raises(ClientError) as err:
         streams.get_records(ShardIterator=arn + "|1|forged" + "A" * 30)
@@ -186,10 +214,11 @@ def test_stream_errors(ddb: Any, streams: Any) -> None:
 
 
 def test_iterator_expires_after_fifteen_minutes(server: Any, ddb: Any, streams: Any) -> None:
-    table, arn = create_stream_table(ddb)
+    _table, arn = create_stream_table(ddb)
     shard_id = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
-                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    it = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
     server.advance_clock(15 * 60 + 1)
     with pytest.raises(ClientError) as err:
         streams.get_records(ShardIterator=it)

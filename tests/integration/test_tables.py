@@ -16,8 +16,13 @@ ATTRS = [{"AttributeName": "pk", "AttributeType": "S"}]
 
 def _create(ddb: Any, **extra: Any) -> str:
     name = unique("t")
-    ddb.create_table(TableName=name, KeySchema=KEYS, AttributeDefinitions=ATTRS,
-                     BillingMode="PAY_PER_REQUEST", **extra)
+    ddb.create_table(
+        TableName=name,
+        KeySchema=KEYS,
+        AttributeDefinitions=ATTRS,
+        BillingMode="PAY_PER_REQUEST",
+        **extra,
+    )
     return name
 
 
@@ -25,10 +30,14 @@ def test_create_table_returns_the_description(ddb: Any) -> None:
     name = unique("t")
     out = ddb.create_table(
         TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                   {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "N"}],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
         ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 7},
     )["TableDescription"]
     assert out["TableName"] == name
@@ -64,16 +73,23 @@ def test_list_tables_pages(ddb: Any) -> None:
     first = ddb.list_tables(Limit=1)
     assert len(first["TableNames"]) == 1
     assert first["LastEvaluatedTableName"] == first["TableNames"][0]
-    paginated = [n for page in ddb.get_paginator("list_tables").paginate(
-        PaginationConfig={"PageSize": 2}) for n in page["TableNames"]]
+    paginated = [
+        n
+        for page in ddb.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 2})
+        for n in page["TableNames"]
+    ]
     assert paginated == sorted(listed)
 
 
 def test_duplicate_table_is_resource_in_use(ddb: Any) -> None:
     name = _create(ddb)
     with pytest.raises(ClientError) as err:
-        ddb.create_table(TableName=name, KeySchema=KEYS, AttributeDefinitions=ATTRS,
-                         BillingMode="PAY_PER_REQUEST")
+        ddb.create_table(
+            TableName=name,
+            KeySchema=KEYS,
+            AttributeDefinitions=ATTRS,
+            BillingMode="PAY_PER_REQUEST",
+        )
     assert err.value.response["Error"]["Code"] == "ResourceInUseException"
     assert err.value.response["Error"]["Message"] == f"Table already exists: {name}"
 
@@ -83,7 +99,8 @@ def test_describe_missing_table_is_not_found(ddb: Any) -> None:
         ddb.describe_table(TableName="no-such-table")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert err.value.response["Error"]["Message"] == (
-        "Requested resource not found: Table: no-such-table not found")
+        "Requested resource not found: Table: no-such-table not found"
+    )
 
 
 def test_provisioned_table_needs_throughput(ddb: Any) -> None:
@@ -96,9 +113,11 @@ def test_provisioned_table_needs_throughput(ddb: Any) -> None:
 def test_key_attribute_needs_a_definition(ddb: Any) -> None:
     with pytest.raises(ClientError) as err:
         ddb.create_table(
-            TableName=unique("t"), BillingMode="PAY_PER_REQUEST",
+            TableName=unique("t"),
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "a", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "b", "AttributeType": "S"}])
+            AttributeDefinitions=[{"AttributeName": "b", "AttributeType": "S"}],
+        )
     assert err.value.response["Error"]["Code"] == "ValidationException"
     assert "Some index key attributes are not defined in AttributeDefinitions" in str(err.value)
 
@@ -111,15 +130,18 @@ def test_update_table_enables_and_disables_the_stream(ddb: Any) -> None:
     first_arn = out["LatestStreamArn"]
     assert out["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
     with pytest.raises(ClientError) as err:
-        ddb.update_table(TableName=name, StreamSpecification={
-            "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        ddb.update_table(
+            TableName=name,
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )
     assert err.value.response["Error"]["Code"] == "ValidationException"
     ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
     table = ddb.describe_table(TableName=name)["Table"]
     assert "StreamSpecification" not in table
     assert table["LatestStreamArn"] == first_arn
-    out = ddb.update_table(TableName=name, StreamSpecification={
-        "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})["TableDescription"]
+    out = ddb.update_table(
+        TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    )["TableDescription"]
     assert out["LatestStreamArn"] != first_arn
 
 
@@ -138,7 +160,8 @@ def test_bad_table_name_gets_the_shape_error(raw_ddb: Any) -> None:
     with pytest.raises(ClientError) as err:
         raw_ddb.describe_table(TableName="ab")
     assert err.value.response["Error"]["Message"] == (
-        "TableName must be at least 3 characters long and at most 255 characters long")
+        "TableName must be at least 3 characters long and at most 255 characters long"
+    )
     with pytest.raises(ClientError) as err:
         raw_ddb.put_item(TableName="bad name!", Item={"pk": {"S": "x"}})
     assert err.value.response["Error"]["Code"] == "ValidationException"

@@ -37,8 +37,9 @@ def _reject_legacy(body: Body) -> None:
 
 
 def _params(body: Body) -> ExpressionParams:
-    return ExpressionParams(body.get("ExpressionAttributeNames"),
-                            body.get("ExpressionAttributeValues"))
+    return ExpressionParams(
+        body.get("ExpressionAttributeNames"), body.get("ExpressionAttributeValues")
+    )
 
 
 def _condition(body: Body, params: ExpressionParams) -> Any:
@@ -57,8 +58,9 @@ def _on_fail(body: Body) -> bool:
     return body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
 
 
-def describe(rt: Runtime, info: TableInfo, status: str | None = None,
-             stats: tuple[int, int] | None = None) -> Body:
+def describe(
+    rt: Runtime, info: TableInfo, status: str | None = None, stats: tuple[int, int] | None = None
+) -> Body:
     count, size = stats if stats is not None else (0, 0)
     desc: Body = {
         "AttributeDefinitions": [
@@ -86,7 +88,8 @@ def describe(rt: Runtime, info: TableInfo, status: str | None = None,
         }
     if info.stream_enabled:
         desc["StreamSpecification"] = {
-            "StreamEnabled": True, "StreamViewType": info.stream_view_type
+            "StreamEnabled": True,
+            "StreamViewType": info.stream_view_type,
         }
     if info.latest_stream_arn is not None:
         desc["LatestStreamLabel"] = info.latest_stream_label
@@ -192,7 +195,10 @@ async def put_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     condition = _condition(body, params)
     params.check_unused()
     future = rt.items.put_item(
-        ctx.region, body["TableName"], body["Item"], condition=condition,
+        ctx.region,
+        body["TableName"],
+        body["Item"],
+        condition=condition,
         return_old_on_fail=_on_fail(body),
     )
     result = await asyncio.wrap_future(future)
@@ -222,7 +228,10 @@ async def delete_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     condition = _condition(body, params)
     params.check_unused()
     future = rt.items.delete_item(
-        ctx.region, body["TableName"], body["Key"], condition=condition,
+        ctx.region,
+        body["TableName"],
+        body["Key"],
+        condition=condition,
         return_old_on_fail=_on_fail(body),
     )
     result = await asyncio.wrap_future(future)
@@ -239,9 +248,7 @@ def _updated(old: Body | None, new: Body | None, names: set[str]) -> Body:
 async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     rt.shapes["dynamodb"].validate("UpdateItem", body)
     _reject_legacy(body)
-    returns = _return_values(
-        body, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW")
-    )
+    returns = _return_values(body, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
     params = _params(body)
     text = body.get("UpdateExpression")
     plan = parse_update(text, params) if text is not None else None
@@ -256,7 +263,11 @@ async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
         return apply_update(plan, old, key, key_names)
 
     future = rt.items.update_item(
-        ctx.region, body["TableName"], body["Key"], apply=apply, condition=condition,
+        ctx.region,
+        body["TableName"],
+        body["Key"],
+        apply=apply,
+        condition=condition,
         return_old_on_fail=_on_fail(body),
     )
     result = await asyncio.wrap_future(future)
@@ -269,8 +280,7 @@ async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
         return {"Attributes": new} if new is not None else {}
     before, after = old or {}, new or {}
     changed = {
-        n for n in set(before) | set(after)
-        if n not in key_names and before.get(n) != after.get(n)
+        n for n in set(before) | set(after) if n not in key_names and before.get(n) != after.get(n)
     }
     attrs = _updated(None, before if returns == "UPDATED_OLD" else after, changed)
     return {"Attributes": attrs} if attrs else {}

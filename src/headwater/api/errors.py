@@ -33,8 +33,10 @@ def json10_error(exc: BaseException) -> tuple[int, dict[str, Any]]:
     """(status, body) for DynamoDB and DynamoDB Streams (JSON 1.0, errors.md §1.1)."""
     if not isinstance(exc, HeadwaterError):
         log.error("internal error", exc_info=exc)
-        return 500, {"__type": DYNAMODB_NS + "InternalServerError",
-                     "message": "Internal server error"}
+        return 500, {
+            "__type": DYNAMODB_NS + "InternalServerError",
+            "message": "Internal server error",
+        }
     if isinstance(exc, SerializationError):
         body: dict[str, Any] = {"__type": SERVICE_NS + "SerializationException"}
         if exc.message:

@@ -172,8 +172,12 @@ async def update_function_configuration(
         changes["runtime"] = _check_runtime(body["Runtime"])
     if "Handler" in body:
         changes["handler"] = _check_handler(body["Handler"])
-    for member, attr in (("Timeout", "timeout"), ("MemorySize", "memory_size"),
-                         ("Description", "description"), ("Role", "role")):
+    for member, attr in (
+        ("Timeout", "timeout"),
+        ("MemorySize", "memory_size"),
+        ("Description", "description"),
+        ("Role", "role"),
+    ):
         if member in body:
             changes[attr] = body[member]
     env = _environment(body)

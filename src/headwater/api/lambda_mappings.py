@@ -48,9 +48,11 @@ def mapping_configuration(m: MappingConfig) -> Body:
         "LastProcessingResult": m.last_processing_result,
         "State": m.state,
         "StateTransitionReason": m.state_reason,
-        "DestinationConfig": {"OnFailure": (
-            {"Destination": m.on_failure_destination} if m.on_failure_destination else {}
-        )},
+        "DestinationConfig": {
+            "OnFailure": (
+                {"Destination": m.on_failure_destination} if m.on_failure_destination else {}
+            )
+        },
         "MaximumRecordAgeInSeconds": m.maximum_record_age,
         "BisectBatchOnFunctionError": m.bisect_on_error,
         "MaximumRetryAttempts": m.maximum_retry_attempts,
@@ -103,16 +105,19 @@ def _common_changes(body: Body) -> Body:
 def _check_not_yet(changes: Body) -> None:
     """Refuse what the runtime would silently ignore: a mapping must behave as configured."""
     unsupported = {
-        "parallelization_factor": 1, "bisect_on_error": False, "tumbling_window": 0,
-        "function_response_types": [], "maximum_batching_window": 0,
-        "on_failure_destination": None, "filter_criteria": None,
-        "maximum_retry_attempts": -1, "maximum_record_age": -1,
+        "parallelization_factor": 1,
+        "bisect_on_error": False,
+        "tumbling_window": 0,
+        "function_response_types": [],
+        "maximum_batching_window": 0,
+        "on_failure_destination": None,
+        "filter_criteria": None,
+        "maximum_retry_attempts": -1,
+        "maximum_record_age": -1,
     }
     for attr, default in unsupported.items():
         if attr in changes and changes[attr] not in (default, None) and changes[attr] != []:
-            raise NotEmulated(
-                f"Headwater does not run event source mappings with {attr} yet"
-            )
+            raise NotEmulated(f"Headwater does not run event source mappings with {attr} yet")
 
 
 async def create_mapping(rt: Runtime, ctx: RequestContext, body: Body) -> tuple[int, Body]:
@@ -186,7 +191,9 @@ async def list_mappings(rt: Runtime, ctx: RequestContext, query: dict[str, str])
     return out
 
 
-async def update_mapping(rt: Runtime, ctx: RequestContext, uuid_: str, body: Body) -> tuple[int, Body]:
+async def update_mapping(
+    rt: Runtime, ctx: RequestContext, uuid_: str, body: Body
+) -> tuple[int, Body]:
     rt.shapes["lambda"].validate("UpdateEventSourceMapping", {**body, "UUID": uuid_})
     current = rt.mappings.get(uuid_)
     if rt.mappings.in_transition(uuid_):

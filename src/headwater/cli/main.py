@@ -9,13 +9,17 @@ import errno
 import logging
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from headwater import __version__
 from headwater.errors import HeadwaterError
 from headwater.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEMO_ITEM = {
     "productId": {"S": "prod-123"},
@@ -38,7 +42,9 @@ def _fail(message: str) -> None:
 
 
 def _ready_line(settings: Settings, runtime: object = None) -> None:
-    where = "a temporary in-memory store" if settings.in_memory else str(settings.data_dir.resolve())
+    where = (
+        "a temporary in-memory store" if settings.in_memory else str(settings.data_dir.resolve())
+    )
     click.echo(f"Headwater {__version__} listening on {settings.public_url} (data: {where})")
 
 
@@ -49,8 +55,10 @@ def _run(settings: Settings, after_ready: object = None) -> None:
         serve(settings, on_ready=after_ready)  # type: ignore[arg-type]
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            _fail(f"port {settings.port} on {settings.host} is already in use; "
-                  "choose another with --port (0 picks a free one)")
+            _fail(
+                f"port {settings.port} on {settings.host} is already in use; "
+                "choose another with --port (0 picks a free one)"
+            )
         _fail(str(exc))
     except HeadwaterError as exc:
         _fail(exc.message)
@@ -60,19 +68,33 @@ def _run(settings: Settings, after_ready: object = None) -> None:
 
 _server_options = [
     click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on."),
-    click.option("--port", default=4566, show_default=True, type=int,
-                 help="Port to listen on (0 picks a free port)."),
-    click.option("--data-dir", default=".headwater", show_default=True,
-                 type=click.Path(file_okay=False, path_type=Path),
-                 help="Where tables, streams, functions and checkpoints are kept."),
-    click.option("--in-memory", is_flag=True,
-                 help="Keep nothing: use a temporary store removed on exit."),
-    click.option("--log-level", default="info", show_default=True,
-                 type=click.Choice(["debug", "info", "warning", "error"])),
+    click.option(
+        "--port",
+        default=4566,
+        show_default=True,
+        type=int,
+        help="Port to listen on (0 picks a free port).",
+    ),
+    click.option(
+        "--data-dir",
+        default=".headwater",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where tables, streams, functions and checkpoints are kept.",
+    ),
+    click.option(
+        "--in-memory", is_flag=True, help="Keep nothing: use a temporary store removed on exit."
+    ),
+    click.option(
+        "--log-level",
+        default="info",
+        show_default=True,
+        type=click.Choice(["debug", "info", "warning", "error"]),
+    ),
 ]
 
 
-def server_options(fn):  # type: ignore[no-untyped-def]
+def server_options(fn: F) -> F:
     for option in reversed(_server_options):
         fn = option(fn)
     return fn
@@ -89,19 +111,32 @@ def main() -> None:
 def serve(host: str, port: int, data_dir: Path, in_memory: bool, log_level: str) -> None:
     """Serve DynamoDB, DynamoDB Streams and Lambda on one port until Ctrl-C."""
     _configure_logging(log_level)
-    settings = Settings.from_env(host=host, port=port, data_dir=data_dir, in_memory=in_memory,
-                                 log_level=log_level)
+    settings = Settings.from_env(
+        host=host, port=port, data_dir=data_dir, in_memory=in_memory, log_level=log_level
+    )
     _run(settings, _ready_line)
 
 
 @main.command()
 @click.argument("app", type=click.Path(exists=True, path_type=Path))
 @server_options
-@click.option("--demo/--no-demo", default=True, show_default=True,
-              help="Write the tutorial's item once the app is deployed.")
+@click.option(
+    "--demo/--no-demo",
+    default=True,
+    show_default=True,
+    help="Write the tutorial's item once the app is deployed.",
+)
 @click.option("--region", default="us-east-1", show_default=True)
-def up(app: Path, host: str, port: int, data_dir: Path, in_memory: bool, log_level: str,
-       demo: bool, region: str) -> None:
+def up(
+    app: Path,
+    host: str,
+    port: int,
+    data_dir: Path,
+    in_memory: bool,
+    log_level: str,
+    demo: bool,
+    region: str,
+) -> None:
     """Serve, deploy the app's SAM template (tables, functions, stream events), and keep
     serving until Ctrl-C. APP is a template file or a directory holding template.yaml."""
     from headwater.sam.deploy import deploy
@@ -113,8 +148,9 @@ def up(app: Path, host: str, port: int, data_dir: Path, in_memory: bool, log_lev
         template = load_template(template_path)
     except HeadwaterError as exc:
         _fail(exc.message)
-    settings = Settings.from_env(host=host, port=port, data_dir=data_dir, in_memory=in_memory,
-                                 log_level=log_level)
+    settings = Settings.from_env(
+        host=host, port=port, data_dir=data_dir, in_memory=in_memory, log_level=log_level
+    )
 
     def after_ready(actual: Settings, runtime: object) -> None:
         _ready_line(actual)

@@ -84,7 +84,11 @@ class WorkerPool:
         if worker is None:
             worker = self._start(spec)
             limit = _init_limit(spec)
-            reply = worker.wait_ready(capture, limit)
+            try:
+                reply = worker.wait_ready(capture, limit)
+            except BaseException:
+                self._give_back(worker, healthy=False)
+                raise
             if reply.kind != "ready":
                 self._give_back(worker, healthy=False)
                 return invocation.finish(
@@ -221,8 +225,11 @@ class WorkerPool:
         except OSError as exc:
             self._sink(f"[headwater] could not start a worker for {spec.name}: {exc}")
             return
-        reply = worker.wait_ready(LogCapture(self._sink), _init_limit(spec))
-        self._give_back(worker, healthy=reply.kind == "ready")
+        ready = False
+        try:
+            ready = worker.wait_ready(LogCapture(self._sink), _init_limit(spec)).kind == "ready"
+        finally:
+            self._give_back(worker, healthy=ready)
 
     @staticmethod
     def _end_all(workers: Iterable[Worker]) -> None:

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid as uuidlib
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +160,7 @@ class FunctionRegistry:
         def job(txn: Txn) -> None:
             if (config.region, config.name) in self._functions:
                 raise ResourceConflict(f"Function already exist: {config.name}")
-            rows.upsert_function(txn.conn, config.region, config.name, config.to_json(),
-                                 zip_bytes)
+            rows.upsert_function(txn.conn, config.region, config.name, config.to_json(), zip_bytes)
             txn.after_commit(lambda: self._remember(config))
 
         self.store.write(job)
@@ -180,14 +180,17 @@ class FunctionRegistry:
         )
         self._install(config, staging)
         self.store.write(
-            lambda txn: rows.upsert_function(txn.conn, region, config.name, config.to_json(),
-                                             zip_bytes)
+            lambda txn: rows.upsert_function(
+                txn.conn, region, config.name, config.to_json(), zip_bytes
+            )
         )
         self._remember(config)
         self.pool.retire(config.name)
         return config
 
-    def update_configuration(self, region: str, name: str, changes: dict[str, Any]) -> FunctionConfig:
+    def update_configuration(
+        self, region: str, name: str, changes: dict[str, Any]
+    ) -> FunctionConfig:
         current = self.get(region, name)
         config = replace(
             current, **changes, last_modified=self.clock.time(), revision_id=str(uuidlib.uuid4())
@@ -225,7 +228,7 @@ class FunctionRegistry:
         for region, name, data in self.store.startup_read(rows.load_functions):
             config = FunctionConfig.from_json(data)
             if not self._code_dir(config).exists():
-                code = self.store.read(lambda conn, r=region, n=name: rows.function_code(conn, r, n))
+                code = self.store.read(partial(rows.function_code, region=region, name=name))
                 staging = self.code_root / ".staging" / uuidlib.uuid4().hex
                 extract_zip(code or b"", staging)
                 self._install(config, staging)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from headwater.functions import faults, messages
 from headwater.functions.context import LambdaContext
 from headwater.functions.faults import (
+    MARSHAL_ERROR,
     UNMARSHAL_ERROR,
     Fault,
     Handler,
@@ -133,7 +134,7 @@ class _Sandbox:
             self._exit(_exit_code(exc))
         except BaseException:
             self._exit_with_traceback()
-        sys.stdout.write(error_log_text(error))
+        _log(error_log_text(error))
         self._send_after_output(b"X" + error_json(error))
         # Like the RIC after an init error: the sandbox is not reused.
         os._exit(1)
@@ -180,9 +181,9 @@ class _Sandbox:
                 payload = self._dumps(response)
             except Exception as exc:
                 message_text = f"Unable to marshal response: {exc}"
-                error = make_error(message_text, "Runtime.MarshalError", [], request_id)
+                error = make_error(message_text, MARSHAL_ERROR, [], request_id)
         if error is not None:
-            sys.stdout.write(error_log_text(error))
+            _log(error_log_text(error))
             payload = error_json(error)
         duration_ms = (time.perf_counter() - started) * 1000.0
         return messages.encode_result(error is None, duration_ms, self._memory_mb(), payload)
@@ -238,6 +239,12 @@ class _Sandbox:
 
         traceback.print_exc()
         self._exit(1)
+
+
+def _log(text: str) -> None:
+    """The runtime's own log text; the handler may have replaced or closed ``sys.stdout``."""
+    with contextlib.suppress(Exception):
+        sys.stdout.write(text)
 
 
 def _exit_code(exc: SystemExit) -> int:

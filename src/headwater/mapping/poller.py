@@ -96,9 +96,7 @@ class ShardPoller:
                 if not rows:
                     if self._exhausted():
                         return
-                    notifier.wait(
-                        self.shard.shard_key, self.next_seq - 1, None, self._stop.is_set
-                    )
+                    notifier.wait(self.shard.shard_key, self.next_seq - 1, None, self._stop.is_set)
                     continue
                 payload = lambda_event([r[2] for r in rows], self.settings.stream_arn)
                 outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
@@ -115,7 +113,11 @@ class ShardPoller:
                 self._report(outcome, len(rows))
                 log.warning(
                     "mapping %s: batch of %d record(s) from %s failed (%s); retry %d",
-                    self.settings.uuid, len(rows), self.shard.shard_id, outcome.status, attempt,
+                    self.settings.uuid,
+                    len(rows),
+                    self.shard.shard_id,
+                    outcome.status,
+                    attempt,
                 )
                 self._stop.wait(retry_delay(attempt))
         except Exception:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from headwater.clock import Clock
@@ -170,10 +171,8 @@ class MappingSupervisor:
                 start,
                 self.streams,
                 self.invoker,
-                checkpoint=lambda shard_id, seq, u=mapping.uuid: self._save_checkpoint(
-                    u, shard_id, seq
-                ),
-                report=lambda outcome, n, u=mapping.uuid: self._report(u, outcome, n),
+                checkpoint=partial(self._save_checkpoint, mapping.uuid),
+                report=partial(self._report, mapping.uuid),
             )
             started.append(poller)
         with self._lock:

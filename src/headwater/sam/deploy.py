@@ -48,8 +48,12 @@ class _Resolver:
         params = self.template.get("Parameters") or {}
         if name in params:
             return params[name].get("Default", "")
-        pseudo = {"AWS::Region": self.region, "AWS::AccountId": self.rt.settings.account_id,
-                  "AWS::StackName": "headwater", "AWS::Partition": "aws"}
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.rt.settings.account_id,
+            "AWS::StackName": "headwater",
+            "AWS::Partition": "aws",
+        }
         if name in pseudo:
             return pseudo[name]
         if name in self.names:
@@ -62,7 +66,7 @@ class _Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.parameter(str(arg))
             if key == "Fn::GetAtt":
@@ -158,23 +162,37 @@ def deploy(rt: Runtime, template: dict[str, Any], base_dir: Path, region: str) -
         props = resolver.resolve({**globals_, **(res.get("Properties") or {})})
         name = resolver.names[logical_id]
         code = _zip_directory((base_dir / str(props.get("CodeUri") or ".")).resolve())
-        env = {str(k): str(v) for k, v in
-               ((props.get("Environment") or {}).get("Variables") or {}).items()}
+        env = {
+            str(k): str(v)
+            for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()
+        }
         if rt.functions.exists(region, name):
             rt.functions.update_code(region, name, code)
-            rt.functions.update_configuration(region, name, {
-                "handler": props["Handler"], "runtime": props.get("Runtime", "python3.11"),
-                "timeout": int(props.get("Timeout", 3)),
-                "memory_size": int(props.get("MemorySize", 128)), "environment": env,
-            })
+            rt.functions.update_configuration(
+                region,
+                name,
+                {
+                    "handler": props["Handler"],
+                    "runtime": props.get("Runtime", "python3.11"),
+                    "timeout": int(props.get("Timeout", 3)),
+                    "memory_size": int(props.get("MemorySize", 128)),
+                    "environment": env,
+                },
+            )
         else:
             rt.functions.create(
                 FunctionConfig(
-                    name=name, region=region, account=rt.settings.account_id,
-                    runtime=props.get("Runtime", "python3.11"), handler=props["Handler"],
+                    name=name,
+                    region=region,
+                    account=rt.settings.account_id,
+                    runtime=props.get("Runtime", "python3.11"),
+                    handler=props["Handler"],
                     role=f"arn:aws:iam::{rt.settings.account_id}:role/{name}-role",
-                    code_sha256="", code_size=0, timeout=int(props.get("Timeout", 3)),
-                    memory_size=int(props.get("MemorySize", 128)), environment=env,
+                    code_sha256="",
+                    code_size=0,
+                    timeout=int(props.get("Timeout", 3)),
+                    memory_size=int(props.get("MemorySize", 128)),
+                    environment=env,
                 ),
                 code,
             )
@@ -188,17 +206,25 @@ def deploy(rt: Runtime, template: dict[str, Any], base_dir: Path, region: str) -
                 )
             ep = event.get("Properties") or {}
             stream_arn = ep["Stream"]
-            existing = [m for m in rt.mappings.all(region)
-                        if m.event_source_arn == stream_arn and m.function_arn == function_arn]
+            existing = [
+                m
+                for m in rt.mappings.all(region)
+                if m.event_source_arn == stream_arn and m.function_arn == function_arn
+            ]
             if existing:
                 result.mappings.append(existing[0].uuid)
                 continue
-            created = rt.mappings.create(MappingConfig(
-                uuid=str(uuid.uuid4()), region=region, account=rt.settings.account_id,
-                function_arn=function_arn, event_source_arn=stream_arn,
-                starting_position=ep.get("StartingPosition", "LATEST"),
-                batch_size=int(ep.get("BatchSize", 100)),
-                enabled=bool(ep.get("Enabled", True)),
-            ))
+            created = rt.mappings.create(
+                MappingConfig(
+                    uuid=str(uuid.uuid4()),
+                    region=region,
+                    account=rt.settings.account_id,
+                    function_arn=function_arn,
+                    event_source_arn=stream_arn,
+                    starting_position=ep.get("StartingPosition", "LATEST"),
+                    batch_size=int(ep.get("BatchSize", 100)),
+                    enabled=bool(ep.get("Enabled", True)),
+                )
+            )
             result.mappings.append(created.uuid)
     return result

@@ -15,8 +15,21 @@ from headwater.errors import ValidationError
 
 _SCALAR_TAGS = ("Ref", "Condition")
 _FN_TAGS = (
-    "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or",
-    "FindInMap", "GetAZs", "ImportValue", "Base64", "Cidr",
+    "GetAtt",
+    "Sub",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "GetAZs",
+    "ImportValue",
+    "Base64",
+    "Cidr",
 )
 
 
@@ -50,7 +63,7 @@ def load_template(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ValidationError(f"cannot read template {path}: {exc.strerror}") from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise ValidationError(f"template {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):

@@ -49,8 +49,9 @@ def _json10_response(status: int, body: bytes, request_id: str, content_type: st
 async def json10_endpoint(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
     ctx = RequestContext(region_from_authorization(request.headers.get("authorization")))
-    content_type = JSON10 if JSON10 in request.headers.get("content-type", "") \
-        else "application/json"
+    content_type = (
+        JSON10 if JSON10 in request.headers.get("content-type", "") else "application/json"
+    )
     target = request.headers.get("x-amz-target", "")
     prefix, _, operation = target.partition(".")
     handler = _TARGETS.get(prefix, {}).get(operation)
@@ -85,8 +86,7 @@ async def dynamodb_health(request: Request) -> Response:
 
 def _lambda_json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     content = b"" if body is None else orjson.dumps(body)
-    return Response(content, status_code=status, headers=headers,
-                    media_type="application/json")
+    return Response(content, status_code=status, headers=headers, media_type="application/json")
 
 
 async def _lambda_call(
@@ -98,8 +98,9 @@ async def _lambda_call(
         return await fn(rt, ctx)
     except Exception as exc:
         status, code, body = restjson_error(exc)
-        return _lambda_json(status, body, {"x-amzn-ErrorType": code,
-                                           "x-amzn-RequestId": ctx.request_id})
+        return _lambda_json(
+            status, body, {"x-amzn-ErrorType": code, "x-amzn-RequestId": ctx.request_id}
+        )
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -118,7 +119,9 @@ async def _json_body(request: Request) -> dict[str, Any]:
 async def functions_root(request: Request) -> Response:
     async def run(rt: Runtime, ctx: RequestContext) -> Response:
         if request.method == "POST":
-            status, body = await lambda_functions.create_function(rt, ctx, await _json_body(request))
+            status, body = await lambda_functions.create_function(
+                rt, ctx, await _json_body(request)
+            )
             return _lambda_json(status, body)
         return _lambda_json(
             200, await lambda_functions.list_functions(rt, ctx, dict(request.query_params))
@@ -158,9 +161,7 @@ async def function_configuration(request: Request) -> Response:
             return _lambda_json(
                 200, await lambda_functions.update_function_configuration(rt, ctx, name, body)
             )
-        return _lambda_json(
-            200, await lambda_functions.get_function_configuration(rt, ctx, name)
-        )
+        return _lambda_json(200, await lambda_functions.get_function_configuration(rt, ctx, name))
 
     return await _lambda_call(request, run)
 
@@ -177,8 +178,7 @@ async def function_invocations(request: Request) -> Response:
                 raise SerializationError("Could not parse request body into json") from None
         headers = {k.lower(): v for k, v in request.headers.items()}
         status, out, out_headers = await lambda_functions.invoke(rt, ctx, name, payload, headers)
-        return Response(out, status_code=status, headers=out_headers,
-                        media_type="application/json")
+        return Response(out, status_code=status, headers=out_headers, media_type="application/json")
 
     return await _lambda_call(request, run)
 
@@ -263,19 +263,22 @@ def create_app(runtime: Runtime) -> Starlette:
         Route("/", dynamodb_health, methods=["GET"]),
         Route("/_headwater/health", health, methods=["GET"]),
         Route("/_headwater/clock", clock, methods=["GET", "POST"]),
-        Route("/_headwater/functions/{region}/{name}/code.zip", function_code_zip,
-              methods=["GET"]),
+        Route("/_headwater/functions/{region}/{name}/code.zip", function_code_zip, methods=["GET"]),
         Route(f"{lam}/functions", functions_root, methods=["GET", "POST"]),
         Route(f"{lam}/functions/", functions_root, methods=["GET", "POST"]),
         Route(f"{lam}/functions/{{name}}", function_item, methods=["GET", "DELETE"]),
         Route(f"{lam}/functions/{{name}}/code", function_code, methods=["PUT"]),
-        Route(f"{lam}/functions/{{name}}/configuration", function_configuration,
-              methods=["GET", "PUT"]),
+        Route(
+            f"{lam}/functions/{{name}}/configuration",
+            function_configuration,
+            methods=["GET", "PUT"],
+        ),
         Route(f"{lam}/functions/{{name}}/invocations", function_invocations, methods=["POST"]),
         Route(f"{lam}/event-source-mappings", mappings_root, methods=["GET", "POST"]),
         Route(f"{lam}/event-source-mappings/", mappings_root, methods=["GET", "POST"]),
-        Route(f"{lam}/event-source-mappings/{{uuid}}", mapping_item,
-              methods=["GET", "PUT", "DELETE"]),
+        Route(
+            f"{lam}/event-source-mappings/{{uuid}}", mapping_item, methods=["GET", "PUT", "DELETE"]
+        ),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime

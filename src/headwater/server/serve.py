@@ -38,9 +38,7 @@ class _ReadyServer(uvicorn.Server):
             self._on_ready()
 
 
-def serve(
-    settings: Settings, on_ready: Callable[[Settings, Runtime], None] | None = None
-) -> None:
+def serve(settings: Settings, on_ready: Callable[[Settings, Runtime], None] | None = None) -> None:
     """Serve until interrupted. ``on_ready`` runs once the port accepts requests."""
     sock = bind(settings.host, settings.port)
     settings = replace(settings, port=sock.getsockname()[1])

@@ -51,9 +51,7 @@ def put_item(conn: Conn, table_id: int, hk: bytes, rk: bytes, item: bytes) -> No
 
 
 def delete_item(conn: Conn, table_id: int, hk: bytes, rk: bytes) -> None:
-    conn.execute(
-        "DELETE FROM items WHERE table_id = ? AND hk = ? AND rk = ?", (table_id, hk, rk)
-    )
+    conn.execute("DELETE FROM items WHERE table_id = ? AND hk = ? AND rk = ?", (table_id, hk, rk))
 
 
 def count_items(conn: Conn, table_id: int) -> tuple[int, int]:
@@ -156,9 +154,7 @@ def max_sequence(conn: Conn) -> int:
 
 
 def save_sequence(conn: Conn, seq: int) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES ('sequence', ?)", (str(seq),)
-    )
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('sequence', ?)", (str(seq),))
 
 
 # -- functions, mappings, checkpoints ---------------------------------------------------------

@@ -6,6 +6,7 @@ a private temporary directory that disappears on close (``--in-memory``: fast, n
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import tempfile
@@ -62,10 +63,8 @@ class Store:
         self._closed = True
         self.writer.close()
         self.readers.close()
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.Error:
-            pass
         self._conn.close()
         if self._owned_dir is not None:
             shutil.rmtree(self._owned_dir, ignore_errors=True)

@@ -10,6 +10,7 @@ neighbours in the group.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -129,10 +130,8 @@ class Writer:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.error("group commit failed: %s", exc)
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
             self._on_commit_failure()
             for job in group:
                 job.future.set_exception(exc)

@@ -14,7 +14,7 @@ STREAM_ARN_PREFIX = "arn:aws:dynamodb:"
 def stream_label(epoch_seconds: float) -> str:
     """``2015-05-20T20:51:10.252``: ISO-8601 with milliseconds and no zone, in UTC."""
     whole = int(epoch_seconds)
-    millis = int(round((epoch_seconds - whole) * 1000))
+    millis = round((epoch_seconds - whole) * 1000)
     if millis == 1000:
         whole, millis = whole + 1, 0
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}"

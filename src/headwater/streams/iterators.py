@@ -41,8 +41,9 @@ class IteratorCodec:
 
     def decode(self, text: str, now_ms: int) -> Position:
         arn, sep1, rest = text.partition("|1|")
-        invalid = ValidationError(f"Invalid ShardIterator: {text}" if len(text) < 200
-                                  else "Invalid ShardIterator")
+        invalid = ValidationError(
+            f"Invalid ShardIterator: {text}" if len(text) < 200 else "Invalid ShardIterator"
+        )
         if not sep1:
             raise invalid
         try:
@@ -56,6 +57,8 @@ class IteratorCodec:
             raise invalid
         shard_key, from_seq, issued_ms = _LAYOUT.unpack(body)
         if now_ms - issued_ms > ITERATOR_LIFETIME_SECONDS * 1000:
-            raise ExpiredIterator("Iterator expired. The iterator was created at time "
-                                  f"{issued_ms} while right now it is {now_ms}.")
+            raise ExpiredIterator(
+                "Iterator expired. The iterator was created at time "
+                f"{issued_ms} while right now it is {now_ms}."
+            )
         return Position(arn, shard_key, from_seq, issued_ms)

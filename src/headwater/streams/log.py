@@ -98,7 +98,7 @@ class StreamLog:
                 self._shards.setdefault(arn, []).append(
                     ShardInfo(key, arn, shard_id, start, end, parent, created)
                 )
-                low, high = rows.shard_bounds(conn, key)
+                _low, high = rows.shard_bounds(conn, key)
                 if high is not None:
                     self.notifier.published(key, high)
             self._next_seq = rows.max_sequence(conn) + 1
@@ -154,8 +154,9 @@ class StreamLog:
             now += 0.001
             label = ids.stream_label(now)
             arn = ids.stream_arn(region, account, table_name, label)
-        info = StreamInfo(arn, region, account, table_name, label, view_type, "ENABLED", now,
-                          key_schema)
+        info = StreamInfo(
+            arn, region, account, table_name, label, view_type, "ENABLED", now, key_schema
+        )
         rows.upsert_stream(txn.conn, arn, region, table_name, info.to_json())
         start = self._allocate()
         shard_id = ids.shard_id(now)

@@ -44,9 +44,11 @@ class ShardNotifier:
         with self._cond:
             generation = self._generation
             self._cond.wait_for(
-                lambda: self._latest.get(shard_key, -1) > after_seq
-                or self._generation != generation
-                or cancelled(),
+                lambda: (
+                    self._latest.get(shard_key, -1) > after_seq
+                    or self._generation != generation
+                    or cancelled()
+                ),
                 timeout,
             )
             return self._latest.get(shard_key, -1) > after_seq

@@ -37,7 +37,8 @@ class StreamService:
         self, region: str, table_name: str | None, limit: int, exclusive_start: str | None
     ) -> tuple[list[StreamInfo], str | None]:
         found = [
-            s for s in self.log.streams()
+            s
+            for s in self.log.streams()
             if s.region == region and (table_name is None or s.table_name == table_name)
         ]
         if exclusive_start is not None:
@@ -93,9 +94,7 @@ class StreamService:
             from_seq = latest + 1
         else:
             raise ValidationError(f"Unsupported ShardIteratorType {iterator_type}")
-        return self.codec.encode(
-            Position(arn, shard.shard_key, from_seq, self.log.clock.time_ms())
-        )
+        return self.codec.encode(Position(arn, shard.shard_key, from_seq, self.log.clock.time_ms()))
 
     def get_records(self, iterator: str, limit: int) -> RecordsPage:
         now_ms = self.log.clock.time_ms()
@@ -119,8 +118,9 @@ class StreamService:
             records.append(record)
             size += len(record)
             next_seq = seq + 1
-        if shard.end_seq is not None and (not rows or (next_seq > shard.end_seq
-                                                      and len(records) == len(rows))):
+        if shard.end_seq is not None and (
+            not rows or (next_seq > shard.end_seq and len(records) == len(rows))
+        ):
             return RecordsPage(records, None)
         next_iterator = self.codec.encode(
             Position(position.stream_arn, shard.shard_key, next_seq, now_ms)

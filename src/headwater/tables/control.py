@@ -42,8 +42,9 @@ class TableSpec:
 def check_table_name(name: str | None) -> str:
     """The table-level ops validate TableName first, with their own wording (CT-01/02)."""
     if name is None:
-        raise ValidationError("The parameter 'TableName' is required but was not present in the "
-                              "request")
+        raise ValidationError(
+            "The parameter 'TableName' is required but was not present in the request"
+        )
     if not 3 <= len(name) <= 255:
         raise ValidationError(
             "TableName must be at least 3 characters long and at most 255 characters long"
@@ -70,17 +71,19 @@ def build_key_schema(spec: TableSpec) -> KeySchema:
     types = dict(defs)
     if len({name for name, _ in defs}) != len(defs):
         dup = next(n for n, _ in defs if [d for d, _ in defs].count(n) > 1)
-        raise ValidationError(f"{PARAM_INVALID}Duplicate AttributeName in AttributeDefinitions: "
-                              f"{dup}")
+        raise ValidationError(
+            f"{PARAM_INVALID}Duplicate AttributeName in AttributeDefinitions: {dup}"
+        )
     if len(keys) == 2 and keys[0][0] == keys[1][0]:
         raise ValidationError(
             "Both the Hash Key and the Range Key element in the KeySchema have the same name"
         )
-    if not defs or len(keys) == 2:
-        if any(name not in types for name, _ in keys):
-            raise ValidationError("Invalid KeySchema: Some index key attribute have no definition")
+    if (not defs or len(keys) == 2) and any(name not in types for name, _ in keys):
+        raise ValidationError("Invalid KeySchema: Some index key attribute have no definition")
     if keys[0][1] != "HASH":
-        raise ValidationError("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+        raise ValidationError(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+        )
     if len(keys) == 2 and keys[1][1] != "RANGE":
         raise ValidationError(
             "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
@@ -97,8 +100,12 @@ def build_key_schema(spec: TableSpec) -> KeySchema:
         )
     hash_name = keys[0][0]
     range_name = keys[1][0] if len(keys) == 2 else None
-    return KeySchema(hash_name, types[hash_name], range_name,
-                     types[range_name] if range_name is not None else None)
+    return KeySchema(
+        hash_name,
+        types[hash_name],
+        range_name,
+        types[range_name] if range_name is not None else None,
+    )
 
 
 class TableControl:
@@ -194,8 +201,12 @@ class TableControl:
     ) -> TableInfo:
         _check_capacity(read_capacity, write_capacity)
         _check_stream_spec(stream)
-        if stream is None and billing_mode is None and read_capacity is None \
-                and deletion_protection is None:
+        if (
+            stream is None
+            and billing_mode is None
+            and read_capacity is None
+            and deletion_protection is None
+        ):
             raise ValidationError(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                 "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
@@ -215,15 +226,22 @@ class TableControl:
                     f"{PARAM_INVALID}Neither ReadCapacityUnits nor WriteCapacityUnits can be "
                     "specified when BillingMode is PAY_PER_REQUEST"
                 )
-            if billing_mode == "PROVISIONED" and info.billing_mode != "PROVISIONED" \
-                    and read_capacity is None:
+            if (
+                billing_mode == "PROVISIONED"
+                and info.billing_mode != "PROVISIONED"
+                and read_capacity is None
+            ):
                 raise ValidationError(
                     f"{PARAM_INVALID}ProvisionedThroughput must be specified when BillingMode is "
                     "PROVISIONED"
                 )
             if read_capacity is not None and write_capacity is not None:
-                if (billing_mode is None and read_capacity == info.read_capacity
-                        and write_capacity == info.write_capacity and stream is None):
+                if (
+                    billing_mode is None
+                    and read_capacity == info.read_capacity
+                    and write_capacity == info.write_capacity
+                    and stream is None
+                ):
                     raise ValidationError(
                         "The provisioned throughput for the table will not change. The requested "
                         "value equals the current value. Current ReadCapacityUnits provisioned for "
@@ -249,9 +267,7 @@ class TableControl:
                     new = self._enable_stream(txn, new, stream.view_type or "")
                 else:
                     if not info.stream_enabled:
-                        raise ValidationError(
-                            f"Table has no stream to disable: TableName: {name}"
-                        )
+                        raise ValidationError(f"Table has no stream to disable: TableName: {name}")
                     if info.latest_stream_arn:
                         self.streams.disable_stream(txn, info.latest_stream_arn)
                     new = replace(new, stream_enabled=False, stream_view_type=None)
@@ -269,8 +285,8 @@ class TableControl:
             info = self.require(region, name)
             if info.deletion_protection:
                 raise ValidationError(
-                    f"Resource cannot be deleted as it is currently protected against deletion. "
-                    f"Disable deletion protection first."
+                    "Resource cannot be deleted as it is currently protected against deletion. "
+                    "Disable deletion protection first."
                 )
             if info.stream_enabled and info.latest_stream_arn:
                 self.streams.disable_stream(txn, info.latest_stream_arn)

@@ -61,8 +61,9 @@ class ItemOps:
             raise ResourceNotFound("Requested resource not found")
         return cur
 
-    def _emit(self, txn: Txn, info: TableInfo, key: Item, old: Item | None,
-              new: Item | None) -> None:
+    def _emit(
+        self, txn: Txn, info: TableInfo, key: Item, old: Item | None, new: Item | None
+    ) -> None:
         if not info.stream_enabled or info.latest_stream_arn is None:
             return
         name = event_name(old, new)
