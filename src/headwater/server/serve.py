@@ -12,6 +12,7 @@ import uvicorn
 
 from headwater.runtime import Runtime
 from headwater.server.app import create_app
+from headwater.server.quickack import QuickAckHttpToolsProtocol
 from headwater.settings import Settings
 
 log = logging.getLogger("headwater")
@@ -49,7 +50,7 @@ def serve(settings: Settings, on_ready: Callable[[Settings, Runtime], None] | No
         log_level="warning",
         access_log=False,
         lifespan="on",
-        http="httptools",
+        http=QuickAckHttpToolsProtocol,
         timeout_graceful_shutdown=5,
     )
 
