@@ -13,7 +13,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from headwater.api.shapes import ShapeValidator
 from headwater.clock import Clock
 from headwater.functions.pool import WorkerPool
 from headwater.functions.registry import FunctionRegistry
@@ -77,9 +76,6 @@ class Runtime:
             self.store, self.pool, self.clock, code_root, settings.account_id
         )
         self.mappings = MappingSupervisor(self.store, self.streams, self.functions, self.clock)
-        self.shapes = {
-            name: ShapeValidator(name) for name in ("dynamodb", "dynamodbstreams", "lambda")
-        }
         self._reads = ThreadPoolExecutor(4, thread_name_prefix="headwater-read")
         self._started = False
         self._closed = False

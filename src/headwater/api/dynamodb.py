@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.api.context import RequestContext
+from headwater.api.shapes import ShapeValidator
 from headwater.errors import NotEmulated, ValidationError
 from headwater.expressions import (
     ExpressionParams,
@@ -20,6 +21,8 @@ from headwater.expressions import (
 from headwater.runtime import Runtime
 from headwater.tables.catalog import TableInfo
 from headwater.tables.control import StreamSpec, TableSpec, check_table_name
+
+SHAPES = ShapeValidator("dynamodb")
 
 Body = dict[str, Any]
 Handler = Callable[[Runtime, RequestContext, Body], Awaitable[Body]]
@@ -101,7 +104,7 @@ def _table_name(rt: Runtime, operation: str, body: Body) -> str:
     """Control-plane ops check TableName first, with their own wording — after JSON types."""
     name = body.get("TableName")
     if name is not None and not isinstance(name, str):
-        rt.shapes["dynamodb"].validate(operation, body)  # raises SerializationException
+        SHAPES.validate(operation, body)  # raises SerializationException
     return check_table_name(name)
 
 
@@ -116,7 +119,7 @@ def _stream_spec(value: Any) -> StreamSpec | None:
 
 async def create_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     name = _table_name(rt, "CreateTable", body)
-    rt.shapes["dynamodb"].validate("CreateTable", body)
+    SHAPES.validate("CreateTable", body)
     throughput = body.get("ProvisionedThroughput") or {}
     spec = TableSpec(
         name=name,
@@ -139,14 +142,14 @@ async def create_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 async def describe_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     name = _table_name(rt, "DescribeTable", body)
-    rt.shapes["dynamodb"].validate("DescribeTable", body)
+    SHAPES.validate("DescribeTable", body)
     info = rt.control.require(ctx.region, name)
     stats = await asyncio.to_thread(rt.control.item_stats, info)
     return {"Table": describe(rt, info, stats=stats)}
 
 
 async def list_tables(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
-    rt.shapes["dynamodb"].validate("ListTables", body)
+    SHAPES.validate("ListTables", body)
     names = rt.catalog.names(ctx.region)
     start = body.get("ExclusiveStartTableName")
     if start is not None:
@@ -160,14 +163,14 @@ async def list_tables(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 async def delete_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     name = _table_name(rt, "DeleteTable", body)
-    rt.shapes["dynamodb"].validate("DeleteTable", body)
+    SHAPES.validate("DeleteTable", body)
     info = await asyncio.to_thread(rt.control.delete_table, ctx.region, name)
     return {"TableDescription": describe(rt, info, "DELETING")}
 
 
 async def update_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     name = _table_name(rt, "UpdateTable", body)
-    rt.shapes["dynamodb"].validate("UpdateTable", body)
+    SHAPES.validate("UpdateTable", body)
     if body.get("GlobalSecondaryIndexUpdates") or body.get("ReplicaUpdates"):
         raise NotEmulated("Headwater does not support index or replica updates yet")
     throughput = body.get("ProvisionedThroughput") or {}
@@ -188,7 +191,7 @@ async def update_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 
 async def put_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
-    rt.shapes["dynamodb"].validate("PutItem", body)
+    SHAPES.validate("PutItem", body)
     _reject_legacy(body)
     returns = _return_values(body, ("NONE", "ALL_OLD"))
     params = _params(body)
@@ -208,7 +211,7 @@ async def put_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 
 async def get_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
-    rt.shapes["dynamodb"].validate("GetItem", body)
+    SHAPES.validate("GetItem", body)
     _reject_legacy(body)
     params = _params(body)
     text = body.get("ProjectionExpression")
@@ -221,7 +224,7 @@ async def get_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 
 async def delete_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
-    rt.shapes["dynamodb"].validate("DeleteItem", body)
+    SHAPES.validate("DeleteItem", body)
     _reject_legacy(body)
     returns = _return_values(body, ("NONE", "ALL_OLD"))
     params = _params(body)
@@ -246,7 +249,7 @@ def _updated(old: Body | None, new: Body | None, names: set[str]) -> Body:
 
 
 async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
-    rt.shapes["dynamodb"].validate("UpdateItem", body)
+    SHAPES.validate("UpdateItem", body)
     _reject_legacy(body)
     returns = _return_values(body, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
     params = _params(body)

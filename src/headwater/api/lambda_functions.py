@@ -9,9 +9,12 @@ import binascii
 from typing import Any
 
 from headwater.api.context import RequestContext
+from headwater.api.shapes import ShapeValidator
 from headwater.errors import InvalidParameterValue, NotEmulated
 from headwater.functions.registry import FunctionConfig, lambda_timestamp
 from headwater.runtime import Runtime
+
+SHAPES = ShapeValidator("lambda")
 
 Body = dict[str, Any]
 
@@ -92,7 +95,7 @@ def _environment(body: Body) -> dict[str, str] | None:
 
 
 async def create_function(rt: Runtime, ctx: RequestContext, body: Body) -> tuple[int, Body]:
-    rt.shapes["lambda"].validate("CreateFunction", body)
+    SHAPES.validate("CreateFunction", body)
     if body.get("PackageType", "Zip") != "Zip":
         raise NotEmulated("Headwater runs Zip-packaged functions only")
     zip_bytes = _zip_bytes(body.get("Code"))
@@ -165,7 +168,7 @@ async def update_function_configuration(
     rt: Runtime, ctx: RequestContext, name: str, body: Body
 ) -> Body:
     body = {**body, "FunctionName": name}
-    rt.shapes["lambda"].validate("UpdateFunctionConfiguration", body)
+    SHAPES.validate("UpdateFunctionConfiguration", body)
     config = rt.functions.get(ctx.region, name)
     changes: Body = {}
     if "Runtime" in body:

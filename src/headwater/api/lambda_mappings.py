@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from headwater.api.context import RequestContext
+from headwater.api.shapes import ShapeValidator
 from headwater.errors import (
     InvalidParameterValue,
     NotEmulated,
@@ -18,6 +19,8 @@ from headwater.errors import (
 from headwater.functions.registry import parse_function_name
 from headwater.mapping.config import MappingConfig
 from headwater.runtime import Runtime
+
+SHAPES = ShapeValidator("lambda")
 
 Body = dict[str, Any]
 
@@ -129,7 +132,7 @@ async def create_mapping(rt: Runtime, ctx: RequestContext, body: Body) -> tuple[
             "1 validation error detected: Value null at 'startingPosition' failed to satisfy "
             "constraint: Member must not be null."
         )
-    rt.shapes["lambda"].validate("CreateEventSourceMapping", body)
+    SHAPES.validate("CreateEventSourceMapping", body)
     if not _STREAM_ARN.match(source):
         raise InvalidParameterValue(
             f"Headwater maps DynamoDB stream sources only; unsupported event source: {source}"
@@ -194,7 +197,7 @@ async def list_mappings(rt: Runtime, ctx: RequestContext, query: dict[str, str])
 async def update_mapping(
     rt: Runtime, ctx: RequestContext, uuid_: str, body: Body
 ) -> tuple[int, Body]:
-    rt.shapes["lambda"].validate("UpdateEventSourceMapping", {**body, "UUID": uuid_})
+    SHAPES.validate("UpdateEventSourceMapping", {**body, "UUID": uuid_})
     current = rt.mappings.get(uuid_)
     if rt.mappings.in_transition(uuid_):
         raise ResourceInUse(

@@ -6,9 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.api.context import RequestContext
+from headwater.api.shapes import ShapeValidator
 from headwater.runtime import Runtime
 from headwater.streams import ids
 from headwater.streams.log import ShardInfo
+
+SHAPES = ShapeValidator("dynamodbstreams")
 
 Body = dict[str, Any]
 Handler = Callable[[Runtime, RequestContext, Body], Awaitable[Body | bytes]]
@@ -25,7 +28,7 @@ def _shard(shard: ShardInfo) -> Body:
 
 
 async def list_streams(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
-    rt.shapes["dynamodbstreams"].validate("ListStreams", body)
+    SHAPES.validate("ListStreams", body)
     table = body.get("TableName")
     if table is not None:
         rt.control.require(ctx.region, table)
@@ -43,7 +46,7 @@ async def list_streams(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 
 async def describe_stream(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
-    rt.shapes["dynamodbstreams"].validate("DescribeStream", body)
+    SHAPES.validate("DescribeStream", body)
     info, shards, last = rt.stream_service.describe_stream(
         body["StreamArn"], int(body.get("Limit") or 100), body.get("ExclusiveStartShardId")
     )
@@ -63,7 +66,7 @@ async def describe_stream(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 
 async def get_shard_iterator(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
-    rt.shapes["dynamodbstreams"].validate("GetShardIterator", body)
+    SHAPES.validate("GetShardIterator", body)
     iterator = rt.stream_service.get_shard_iterator(
         body["StreamArn"], body["ShardId"], body["ShardIteratorType"], body.get("SequenceNumber")
     )
@@ -71,7 +74,7 @@ async def get_shard_iterator(rt: Runtime, ctx: RequestContext, body: Body) -> Bo
 
 
 async def get_records(rt: Runtime, ctx: RequestContext, body: Body) -> bytes:
-    rt.shapes["dynamodbstreams"].validate("GetRecords", body)
+    SHAPES.validate("GetRecords", body)
     page = await rt.read(
         rt.stream_service.get_records, body["ShardIterator"], int(body.get("Limit") or 1000)
     )
