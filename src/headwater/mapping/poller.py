@@ -89,36 +89,52 @@ class ShardPoller:
 
     def _run(self) -> None:
         attempt = 0
-        notifier = self._log.notifier
-        try:
-            while not self._stop.is_set():
-                rows = self._batch()
-                if not rows:
-                    if self._exhausted():
-                        return
-                    notifier.wait(self.shard.shard_key, self.next_seq - 1, None, self._stop.is_set)
-                    continue
-                payload = lambda_event([r[2] for r in rows], self.settings.stream_arn)
-                outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
-                if outcome.ok:
-                    last = rows[-1][0]
-                    self._checkpoint(self.shard.shard_id, last)
-                    self.next_seq = last + 1
-                    attempt = 0
-                    self._report(outcome, len(rows))
-                    continue
-                if self._stop.is_set():
-                    return
+        while not self._stop.is_set():
+            try:
+                attempt = self._step(attempt)
+            except Exception:
+                # A fault of ours (say, a read that failed) must not end the poller for good:
+                # log it, pause, and carry on from the same position.
                 attempt += 1
-                self._report(outcome, len(rows))
-                log.warning(
-                    "mapping %s: batch of %d record(s) from %s failed (%s); retry %d",
+                log.exception(
+                    "mapping %s: internal error while polling %s; retrying",
                     self.settings.uuid,
-                    len(rows),
                     self.shard.shard_id,
-                    outcome.status,
-                    attempt,
                 )
                 self._stop.wait(retry_delay(attempt))
-        except Exception:
-            log.exception("poller for mapping %s stopped by an internal error", self.settings.uuid)
+            if attempt < 0:
+                return
+
+    def _step(self, attempt: int) -> int:
+        """One round: wait for records or deliver one batch. Returns the new failure count,
+        or -1 when the shard is finished."""
+        rows = self._batch()
+        if not rows:
+            if self._exhausted():
+                return -1
+            self._log.notifier.wait(
+                self.shard.shard_key, self.next_seq - 1, None, self._stop.is_set
+            )
+            return attempt
+        payload = lambda_event([r[2] for r in rows], self.settings.stream_arn)
+        outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
+        if outcome.ok:
+            last = rows[-1][0]
+            self._checkpoint(self.shard.shard_id, last)
+            self.next_seq = last + 1
+            self._report(outcome, len(rows))
+            return 0
+        if self._stop.is_set():
+            return attempt
+        attempt += 1
+        self._report(outcome, len(rows))
+        log.warning(
+            "mapping %s: batch of %d record(s) from %s failed (%s); retry %d",
+            self.settings.uuid,
+            len(rows),
+            self.shard.shard_id,
+            outcome.status,
+            attempt,
+        )
+        self._stop.wait(retry_delay(attempt))
+        return attempt
