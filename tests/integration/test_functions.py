@@ -196,3 +196,12 @@ def test_function_errors(lam: Any) -> None:
     with pytest.raises(ClientError) as err:
         lam.invoke(FunctionName="no-such-function", Payload=b"{}")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_invoke_payload_over_six_megabytes_is_refused(lam: Any) -> None:
+    name = create_function(lam, ECHO)
+    payload = json.dumps({"blob": "x" * (6 * 1024 * 1024)})
+    with pytest.raises(ClientError) as err:
+        lam.invoke(FunctionName=name, Payload=payload)
+    assert err.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413

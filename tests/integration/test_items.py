@@ -224,3 +224,18 @@ def test_boto3_resource_round_trip(server: Any, table: str) -> None:
     got = t.get_item(Key={"pk": "r", "sk": 1})["Item"]
     assert got["price"] == Decimal("25.99")
     assert got["tags"] == {"x", "y"}
+
+
+def test_updated_new_returns_only_the_nested_part_that_changed(ddb: Any, table: str) -> None:
+    ddb.put_item(
+        TableName=table,
+        Item={**_key(), "m": {"M": {"a": {"N": "1"}, "b": {"N": "1"}}}, "c": {"S": "x"}},
+    )
+    out = ddb.update_item(
+        TableName=table,
+        Key=_key(),
+        UpdateExpression="SET m.a = :v",
+        ExpressionAttributeValues={":v": {"N": "2"}},
+        ReturnValues="UPDATED_NEW",
+    )
+    assert out["Attributes"] == {"m": {"M": {"a": {"N": "2"}}}}

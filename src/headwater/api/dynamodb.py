@@ -17,6 +17,7 @@ from headwater.expressions import (
     parse_condition,
     parse_projection,
     parse_update,
+    updated_attributes,
 )
 from headwater.runtime import Runtime
 from headwater.tables.catalog import TableInfo
@@ -243,11 +244,6 @@ async def delete_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     return {}
 
 
-def _updated(old: Body | None, new: Body | None, names: set[str]) -> Body:
-    source = new if new is not None else {}
-    return {n: source[n] for n in sorted(names) if n in source}
-
-
 async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     SHAPES.validate("UpdateItem", body)
     _reject_legacy(body)
@@ -281,11 +277,9 @@ async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
         return {"Attributes": old} if old is not None else {}
     if returns == "ALL_NEW":
         return {"Attributes": new} if new is not None else {}
-    before, after = old or {}, new or {}
-    changed = {
-        n for n in set(before) | set(after) if n not in key_names and before.get(n) != after.get(n)
-    }
-    attrs = _updated(None, before if returns == "UPDATED_OLD" else after, changed)
+    if plan is None:
+        return {}
+    attrs = updated_attributes(old if returns == "UPDATED_OLD" else new, plan)
     return {"Attributes": attrs} if attrs else {}
 
 

@@ -22,11 +22,12 @@ from headwater import __version__
 from headwater.api import dynamodb, lambda_functions, lambda_mappings, streams
 from headwater.api.context import RequestContext, region_from_authorization
 from headwater.api.errors import SERVICE_NS, json10_error, restjson_error
-from headwater.errors import SerializationError
+from headwater.errors import RequestTooLarge, SerializationError
 from headwater.runtime import Runtime
 
 JSON10 = "application/x-amz-json-1.0"
 MAX_BODY = 16 * 1024 * 1024
+MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024
 
 _TARGETS: dict[str, dict[str, Any]] = {
     "DynamoDB_20120810": dynamodb.OPERATIONS,
@@ -171,6 +172,11 @@ async def function_invocations(request: Request) -> Response:
 
     async def run(rt: Runtime, ctx: RequestContext) -> Response:
         payload = await request.body()
+        if len(payload) > MAX_INVOKE_PAYLOAD:
+            raise RequestTooLarge(
+                f"Request must be smaller than {MAX_INVOKE_PAYLOAD} bytes for the InvokeFunction "
+                "operation"
+            )
         if payload:
             try:
                 orjson.loads(payload)
