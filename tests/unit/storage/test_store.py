@@ -1,0 +1,93 @@
+"""The Store: one database file, one writer, many readers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from headwater.storage import rows
+from headwater.storage.db import SCHEMA_VERSION
+from headwater.storage.store import Store
+
+
+def test_committed_data_survives_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "headwater.db"
+    first = Store(path)
+    first.write(lambda txn: rows.set_meta(txn.conn, "kept", "yes"))
+    first.close()
+    second = Store(path)
+    try:
+        assert second.read(lambda conn: rows.get_meta(conn, "kept")) == "yes"
+    finally:
+        second.close()
+
+
+def test_opening_creates_missing_parent_directories(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "headwater.db"
+    Store(path).close()
+    assert path.is_file()
+
+
+def test_schema_version_is_recorded(store: Store) -> None:
+    assert store.read(lambda conn: rows.get_meta(conn, "schema_version")) == str(SCHEMA_VERSION)
+
+
+def test_database_uses_wal_journal(store: Store) -> None:
+    mode = store.read(lambda conn: conn.execute("PRAGMA journal_mode").fetchone()[0])
+    assert mode == "wal"
+
+
+def test_write_returns_the_job_result(store: Store) -> None:
+    assert store.write(lambda txn: rows.insert_table(txn.conn, "r", "t", b"{}")) == 1
+
+
+def test_write_raises_the_job_error(store: Store) -> None:
+    def job(txn: object) -> None:
+        raise ArithmeticError("bad")
+
+    with pytest.raises(ArithmeticError):
+        store.write(job)
+
+
+def test_startup_read_sees_committed_state(store: Store) -> None:
+    store.write(lambda txn: rows.set_meta(txn.conn, "boot", "1"))
+    assert store.startup_read(lambda conn: rows.get_meta(conn, "boot")) == "1"
+
+
+def test_temporary_store_removes_its_directory_on_close() -> None:
+    store = Store.temporary()
+    directory = store.path.parent
+    store.write(lambda txn: rows.set_meta(txn.conn, "k", "v"))
+    assert directory.is_dir()
+    store.close()
+    assert not directory.exists()
+
+
+def test_a_file_store_keeps_its_file_on_close(tmp_path: Path) -> None:
+    store = Store(tmp_path / "keep.db")
+    store.close()
+    assert (tmp_path / "keep.db").is_file()
+
+
+def test_close_is_idempotent(tmp_path: Path) -> None:
+    store = Store(tmp_path / "twice.db")
+    store.close()
+    store.close()
+    assert isinstance(store.submit(lambda txn: 1).exception(0), RuntimeError)
+
+
+def test_submit_after_close_fails(tmp_path: Path) -> None:
+    store = Store(tmp_path / "closed.db")
+    store.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        store.write(lambda txn: 1)
+
+
+def test_close_checkpoints_the_wal_into_the_main_file(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+    store = Store(path)
+    store.write(lambda txn: rows.set_meta(txn.conn, "big", "x" * 100_000))
+    store.close()
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
