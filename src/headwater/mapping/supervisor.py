@@ -116,7 +116,7 @@ class MappingSupervisor:
     def in_transition(self, uuid: str) -> bool:
         with self._lock:
             found = self._mappings.get(uuid)
-            return found is not None and found.state in (states.CREATING, states.UPDATING)
+            return found is not None and found.state in states.TRANSITIONAL
 
     # -- applying changes (supervisor thread) ----------------------------------------------
 

@@ -1,13 +1,13 @@
-"""Read connections: one per reading thread, opened on first use.
+"""Read connections: a small pool, borrowed for one read at a time.
 
-WAL lets any number of readers see the last committed state while the writer works. Each thread
-that reads (an HTTP worker thread, a stream poller) gets its own connection, so no connection
-is ever shared between threads.
+WAL lets any number of readers see the last committed state while the writer works. A reader
+borrows a connection for one read transaction and gives it back, so connections are few and
+bounded however many threads come and go (pollers start and stop with every mapping change),
+and no connection is ever used by two threads at once.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -18,40 +18,70 @@ from headwater.storage.db import connect
 
 T = TypeVar("T")
 
+MAX_CONNECTIONS = 8
+
 
 class Readers:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_connections: int = MAX_CONNECTIONS) -> None:
         self._path = path
-        self._local = threading.local()
+        self._max = max_connections
+        self._cond = threading.Condition()
+        self._idle: list[sqlite3.Connection] = []
         self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._opening = 0
         self._closed = False
 
-    def connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._closed:
-                raise RuntimeError("the database is closed")
+    def _borrow(self) -> sqlite3.Connection:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise RuntimeError("the database is closed")
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._all) + self._opening < self._max:
+                    self._opening += 1
+                    break
+                self._cond.wait()
+        try:
             conn = connect(self._path)
             conn.execute("PRAGMA query_only = ON")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
+        finally:
+            with self._cond:
+                self._opening -= 1
+        with self._cond:
+            self._all.append(conn)
         return conn
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        with self._cond:
+            if self._closed:
+                conn.close()
+                return
+            self._idle.append(conn)
+            self._cond.notify()
 
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in one read transaction, so it sees a single consistent snapshot."""
-        conn = self.connection()
-        conn.execute("BEGIN")
+        conn = self._borrow()
         try:
-            return fn(conn)
+            conn.execute("BEGIN")
+            try:
+                return fn(conn)
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
         finally:
-            conn.execute("COMMIT")
+            self._give_back(conn)
+
+    @property
+    def open_connections(self) -> int:
+        with self._cond:
+            return len(self._all)
 
     def close(self) -> None:
-        with self._lock:
+        with self._cond:
             self._closed = True
-            conns, self._all = self._all, []
-        for conn in conns:
-            with contextlib.suppress(sqlite3.ProgrammingError):
-                conn.close()
+            idle, self._idle = self._idle, []
+            self._cond.notify_all()
+        for conn in idle:
+            conn.close()

@@ -111,6 +111,11 @@ def insert_shard(
     return cur.lastrowid
 
 
+def shard_is_open(conn: Conn, shard_key: int) -> bool:
+    row = conn.execute("SELECT end_seq FROM shards WHERE shard_key = ?", (shard_key,)).fetchone()
+    return row is not None and row[0] is None
+
+
 def close_shard(conn: Conn, shard_key: int, end_seq: int) -> None:
     conn.execute("UPDATE shards SET end_seq = ? WHERE shard_key = ?", (end_seq, shard_key))
 

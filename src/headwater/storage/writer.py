@@ -59,16 +59,18 @@ class Writer:
         self._on_commit_failure = on_commit_failure
         self._thread = threading.Thread(target=self._run, name="headwater-writer", daemon=True)
         self._closed = False
+        self._gate = threading.Lock()
         self.groups_committed = 0
         self.jobs_committed = 0
         self._thread.start()
 
     def submit(self, fn: Callable[[Txn], T]) -> Future[T]:
         future: Future[T] = Future()
-        if self._closed:
-            future.set_exception(RuntimeError("the database is closed"))
-            return future
-        self._queue.put(_Job(fn, future))
+        with self._gate:  # close() cannot slip in between the check and the put
+            if not self._closed:
+                self._queue.put(_Job(fn, future))
+                return future
+        future.set_exception(RuntimeError("the database is closed"))
         return future
 
     def run(self, fn: Callable[[Txn], T]) -> T:
@@ -76,11 +78,23 @@ class Writer:
         return self.submit(fn).result()
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(_STOP)
+        with self._gate:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(_STOP)
         self._thread.join(timeout=30)
+        self._fail_pending()
+
+    def _fail_pending(self) -> None:
+        """Jobs that raced with close() get an error rather than waiting forever."""
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if job is not _STOP and job.future.set_running_or_notify_cancel():
+                job.future.set_exception(RuntimeError("the database is closed"))
 
     # -- the writer thread -------------------------------------------------------------------
 
@@ -88,6 +102,7 @@ class Writer:
         while True:
             first = self._queue.get()
             if first is _STOP:
+                self._fail_pending()
                 return
             group: list[_Job] = [first]
             stop = False
@@ -102,9 +117,16 @@ class Writer:
                 group.append(nxt)
             self._run_group(group)
             if stop:
+                self._fail_pending()
                 return
 
     def _run_group(self, group: list[_Job]) -> None:
+        # A job whose caller gave up (its future was cancelled, e.g. the HTTP client went away)
+        # is dropped before it runs; once running, its future can no longer be cancelled, so
+        # resolving it below can never fail and take the writer thread down.
+        group = [job for job in group if job.future.set_running_or_notify_cancel()]
+        if not group:
+            return
         conn = self._conn
         outcomes: list[tuple[bool, Any]] = []
         try:
@@ -137,7 +159,7 @@ class Writer:
                 job.future.set_exception(exc)
             return
         self.groups_committed += 1
-        self.jobs_committed += len(group)
+        self.jobs_committed += sum(1 for ok, _ in outcomes if ok)
         for job, (ok, value) in zip(group, outcomes, strict=True):
             if ok:
                 for callback in job.after:

@@ -39,7 +39,7 @@ def format_sequence(seq: int) -> str:
 
 def parse_sequence(text: str) -> int | None:
     """The internal number for a client's sequence number, or None when it is not one of ours."""
-    if not text.isdigit() or not 21 <= len(text) <= 40:
+    if not (text.isascii() and text.isdigit()) or not 21 <= len(text) <= 40:
         return None
     value = int(text) - SEQUENCE_OFFSET
     return value if value >= 0 else None

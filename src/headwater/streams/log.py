@@ -207,7 +207,9 @@ class StreamLog:
         user_identity: dict[str, str] | None = None,
     ) -> int:
         shard = self.open_shard(info.arn)
-        if shard is None:
+        # In memory a closure shows only after its commit; a disable earlier in the same commit
+        # group must still stop this record, so ask the transaction too.
+        if shard is None or not rows.shard_is_open(txn.conn, shard.shard_key):
             return -1
         seq = self._allocate()
         now = self.clock.time()

@@ -29,14 +29,56 @@ def in_thread(fn: Callable[[], T]) -> T:
     return result[0]
 
 
-def test_a_thread_reuses_its_own_connection(store: Store) -> None:
-    assert store.readers.connection() is store.readers.connection()
+def test_a_connection_is_reused_between_reads(store: Store) -> None:
+    first = store.read(lambda conn: conn)
+    assert store.read(lambda conn: conn) is first
 
 
-def test_each_thread_gets_its_own_connection(store: Store) -> None:
-    mine = store.readers.connection()
-    theirs = in_thread(store.readers.connection)
-    assert theirs is not mine
+def test_concurrent_reads_use_different_connections(store: Store) -> None:
+    inside = threading.Event()
+    release = threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> sqlite3.Connection:
+        inside.set()
+        assert release.wait(WAIT)
+        return conn
+
+    holder: list[sqlite3.Connection] = []
+    thread = threading.Thread(target=lambda: holder.append(store.read(hold)))
+    thread.start()
+    assert inside.wait(WAIT)
+    try:
+        mine = store.read(lambda conn: conn)
+    finally:
+        release.set()
+    thread.join(WAIT)
+    assert holder and holder[0] is not mine
+
+
+def test_reads_beyond_the_pool_size_wait_for_a_connection(tmp_path: Path) -> None:
+    Store(tmp_path / "r.db").close()  # create the schema
+    readers = Readers(tmp_path / "r.db", max_connections=1)
+    inside, release = threading.Event(), threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> int:
+        inside.set()
+        assert release.wait(WAIT)
+        return 1
+
+    thread = threading.Thread(target=lambda: readers.read(hold))
+    thread.start()
+    assert inside.wait(WAIT)
+    results: list[int] = []
+    waiter = threading.Thread(target=lambda: results.append(readers.read(lambda c: 2)))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive() and not results  # no second connection: it waits
+    release.set()
+    thread.join(WAIT)
+    waiter.join(WAIT)
+    assert results == [2]
+    assert readers.open_connections == 1
+    readers.close()
 
 
 def test_a_reader_does_not_see_an_uncommitted_write(store: Store) -> None:
@@ -87,7 +129,7 @@ def test_a_failing_read_ends_its_transaction(store: Store) -> None:
 
     with pytest.raises(LookupError):
         store.read(read)
-    assert not store.readers.connection().in_transaction
+    assert not store.read(lambda conn: conn).in_transaction
     assert store.read(lambda conn: conn.execute("SELECT 7").fetchone()[0]) == 7
 
 
@@ -97,29 +139,20 @@ def test_read_connections_cannot_write(store: Store) -> None:
     assert store.read(lambda conn: rows.get_meta(conn, "sneaky")) is None
 
 
-def test_a_new_thread_gets_no_connection_after_close(tmp_path: Path) -> None:
+def test_a_read_after_close_is_refused(tmp_path: Path) -> None:
     store = Store(tmp_path / "r.db")
     store.close()
-
-    def try_connect() -> str:
-        try:
-            store.readers.connection()
-        except RuntimeError as exc:
-            return str(exc)
-        return "connected"
-
-    assert "closed" in in_thread(try_connect)
+    with pytest.raises(RuntimeError, match="closed"):
+        store.read(lambda conn: None)
 
 
-def test_close_closes_every_threads_connection(tmp_path: Path) -> None:
+def test_close_closes_the_pooled_connections(tmp_path: Path) -> None:
     Store(tmp_path / "r.db").close()  # create the schema
     readers = Readers(tmp_path / "r.db")
-    mine = readers.connection()
-    theirs = in_thread(readers.connection)
+    conn = readers.read(lambda c: c)
     readers.close()
-    for conn in (mine, theirs):
-        with pytest.raises(sqlite3.ProgrammingError):
-            conn.execute("SELECT 1")
+    with pytest.raises(sqlite3.ProgrammingError):
+        conn.execute("SELECT 1")
 
 
 def _open_fds() -> int:
@@ -127,11 +160,6 @@ def _open_fds() -> int:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a reader connection outlives its thread (kept in Readers._all until close); "
-    "every poller thread started by a mapping change leaks one",
-)
 def test_threads_that_end_do_not_leak_read_connections(store: Store) -> None:
     store.read(lambda conn: None)  # warm up this thread's connection
     gc.collect()

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.unit.mapping.support import FakeInvoker, RecordingNotifier
+from tests.unit.streams.support import StreamWorld
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[StreamWorld]:
+    opened = StreamWorld(tmp_path / "headwater.db", notifier=RecordingNotifier)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def invoker() -> FakeInvoker:
+    return FakeInvoker()
