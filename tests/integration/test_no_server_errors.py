@@ -11,7 +11,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from headwater.api import dynamodb, streams
+from headwater.server.app import TARGETS
 
 _AUTH = (
     "AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/dynamodb/aws4_request, "
@@ -44,9 +44,8 @@ def _members(service: str, operation: str) -> list[str]:
     return list(shape.members) if shape is not None else []
 
 
-_CASES = [("dynamodb", "DynamoDB_20120810", op) for op in dynamodb.OPERATIONS] + [
-    ("dynamodbstreams", "DynamoDBStreams_20120810", op) for op in streams.OPERATIONS
-]
+_SERVICES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodbstreams"}
+_CASES = [(_SERVICES[prefix], prefix, op) for prefix, ops in TARGETS.items() for op in ops]
 
 
 @pytest.mark.parametrize(("service", "prefix", "operation"), _CASES)

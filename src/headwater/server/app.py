@@ -19,7 +19,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from headwater import __version__
-from headwater.api import dynamodb, lambda_functions, lambda_mappings, streams
+from headwater.api import (
+    dynamodb,
+    dynamodb_batch,
+    dynamodb_control_extra,
+    dynamodb_reads,
+    lambda_functions,
+    lambda_mappings,
+    streams,
+)
 from headwater.api.context import RequestContext, region_from_authorization
 from headwater.api.errors import SERVICE_NS, json10_error, restjson_error
 from headwater.errors import RequestTooLarge, SerializationError
@@ -29,8 +37,13 @@ JSON10 = "application/x-amz-json-1.0"
 MAX_BODY = 16 * 1024 * 1024
 MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024
 
-_TARGETS: dict[str, dict[str, Any]] = {
-    "DynamoDB_20120810": dynamodb.OPERATIONS,
+TARGETS: dict[str, dict[str, Any]] = {
+    "DynamoDB_20120810": {
+        **dynamodb.OPERATIONS,
+        **dynamodb_reads.OPERATIONS,
+        **dynamodb_batch.OPERATIONS,
+        **dynamodb_control_extra.OPERATIONS,
+    },
     "DynamoDBStreams_20120810": streams.OPERATIONS,
 }
 
@@ -55,7 +68,7 @@ async def json10_endpoint(request: Request) -> Response:
     )
     target = request.headers.get("x-amz-target", "")
     prefix, _, operation = target.partition(".")
-    handler = _TARGETS.get(prefix, {}).get(operation)
+    handler = TARGETS.get(prefix, {}).get(operation)
     if handler is None:
         body = orjson.dumps({"__type": SERVICE_NS + "UnknownOperationException"})
         return _json10_response(400, body, ctx.request_id, content_type)
