@@ -166,3 +166,34 @@ def test_bad_table_name_gets_the_shape_error(raw_ddb: Any) -> None:
         raw_ddb.put_item(TableName="bad name!", Item={"pk": {"S": "x"}})
     assert err.value.response["Error"]["Code"] == "ValidationException"
     assert "regular expression pattern: [a-zA-Z0-9_.-]+" in str(err.value)
+
+
+def test_deletion_protection_blocks_delete_until_turned_off(ddb: Any) -> None:
+    name = _create(ddb, DeletionProtectionEnabled=True)
+    assert ddb.describe_table(TableName=name)["Table"]["DeletionProtectionEnabled"] is True
+    with pytest.raises(ClientError) as err:
+        ddb.delete_table(TableName=name)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert "protected against deletion" in err.value.response["Error"]["Message"]
+    ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
+    ddb.delete_table(TableName=name)
+    assert name not in ddb.list_tables()["TableNames"]
+
+
+def test_update_table_switches_billing_mode(ddb: Any) -> None:
+    name = _create(ddb)
+    out = ddb.update_table(
+        TableName=name,
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
+    )["TableDescription"]
+    assert out["TableStatus"] == "UPDATING"
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 3
+    assert "BillingModeSummary" not in table
+    with pytest.raises(ClientError) as err:
+        ddb.update_table(
+            TableName=name,
+            ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
+        )
+    assert "The provisioned throughput for the table will not change" in str(err.value)

@@ -244,7 +244,10 @@ class FunctionRegistry:
         config = self._functions.get((region or "", name))
         if config is None:
             return Outcome("not_found")
-        result = self.invoke(config, payload)
+        try:
+            result = self.invoke(config, payload)
+        except RuntimeError:  # the pool closed under us: the server is stopping
+            return Outcome("throttled")
         return Outcome(result.status, result.payload, result.request_id)
 
 

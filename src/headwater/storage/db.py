@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS shards (
     end_seq INTEGER,
     parent_shard_id TEXT,
     created REAL NOT NULL,
+    trimmed_seq INTEGER NOT NULL DEFAULT 0,
     UNIQUE (stream_arn, shard_id)
 );
 CREATE TABLE IF NOT EXISTS stream_records (
@@ -93,8 +94,16 @@ def connect(path: Path, *, durable: bool = True, readonly: bool = False) -> sqli
     return conn
 
 
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Databases made by an earlier version get the columns added since."""
+    shard_columns = {row[1] for row in conn.execute("PRAGMA table_info(shards)")}
+    if "trimmed_seq" not in shard_columns:
+        conn.execute("ALTER TABLE shards ADD COLUMN trimmed_seq INTEGER NOT NULL DEFAULT 0")
+
+
 def initialise(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
+    _add_missing_columns(conn)
     conn.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
         (str(SCHEMA_VERSION),),

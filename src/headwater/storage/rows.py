@@ -85,11 +85,11 @@ def upsert_stream(conn: Conn, arn: str, region: str, table_name: str, definition
 
 def load_shards(
     conn: Conn,
-) -> list[tuple[int, str, str, int, int | None, str | None, float]]:
+) -> list[tuple[int, str, str, int, int | None, str | None, float, int]]:
     return list(
         conn.execute(
-            "SELECT shard_key, stream_arn, shard_id, start_seq, end_seq, parent_shard_id, created"
-            " FROM shards ORDER BY shard_key"
+            "SELECT shard_key, stream_arn, shard_id, start_seq, end_seq, parent_shard_id, created,"
+            " trimmed_seq FROM shards ORDER BY shard_key"
         )
     )
 
@@ -118,6 +118,34 @@ def shard_is_open(conn: Conn, shard_key: int) -> bool:
 
 def close_shard(conn: Conn, shard_key: int, end_seq: int) -> None:
     conn.execute("UPDATE shards SET end_seq = ? WHERE shard_key = ?", (end_seq, shard_key))
+
+
+def trim_records(conn: Conn, shard_key: int, cutoff: float, limit: int) -> int | None:
+    """Delete up to ``limit`` of the shard's oldest records created before ``cutoff``; return
+    the highest sequence number deleted (None when nothing was)."""
+    row = conn.execute(
+        "SELECT MAX(seq) FROM (SELECT seq FROM stream_records WHERE shard_key = ? AND created < ?"
+        " ORDER BY seq LIMIT ?)",
+        (shard_key, cutoff, limit),
+    ).fetchone()
+    if row[0] is None:
+        return None
+    high = int(row[0])
+    conn.execute("DELETE FROM stream_records WHERE shard_key = ? AND seq <= ?", (shard_key, high))
+    conn.execute(
+        "UPDATE shards SET trimmed_seq = MAX(trimmed_seq, ?) WHERE shard_key = ?",
+        (high, shard_key),
+    )
+    return high
+
+
+def delete_shard(conn: Conn, shard_key: int) -> None:
+    conn.execute("DELETE FROM stream_records WHERE shard_key = ?", (shard_key,))
+    conn.execute("DELETE FROM shards WHERE shard_key = ?", (shard_key,))
+
+
+def delete_stream(conn: Conn, arn: str) -> None:
+    conn.execute("DELETE FROM streams WHERE arn = ?", (arn,))
 
 
 def append_record(conn: Conn, shard_key: int, seq: int, created: float, record: bytes) -> None:

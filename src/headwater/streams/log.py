@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import orjson
@@ -72,6 +73,7 @@ class ShardInfo:
     end_seq: int | None
     parent_shard_id: str | None
     created: float
+    trimmed_seq: int = 0  # every record with seq <= this is gone (retention)
 
     @property
     def is_open(self) -> bool:
@@ -94,9 +96,9 @@ class StreamLog:
         def read(conn: Any) -> None:
             for arn, definition in rows.load_streams(conn):
                 self._streams[arn] = StreamInfo.from_json(arn, definition)
-            for key, arn, shard_id, start, end, parent, created in rows.load_shards(conn):
+            for key, arn, shard_id, start, end, parent, created, trimmed in rows.load_shards(conn):
                 self._shards.setdefault(arn, []).append(
-                    ShardInfo(key, arn, shard_id, start, end, parent, created)
+                    ShardInfo(key, arn, shard_id, start, end, parent, created, trimmed)
                 )
                 _low, high = rows.shard_bounds(conn, key)
                 if high is not None:
@@ -229,6 +231,69 @@ class StreamLog:
         key = shard.shard_key
         txn.after_commit(lambda: self.notifier.published(key, seq))
         return seq
+
+    # -- retention (called by the trimmer) ----------------------------------------------
+
+    def trim(self, cutoff: float, *, chunk: int = 1000) -> int:
+        """Delete records created before ``cutoff``; drop closed shards with nothing left and
+        disabled streams with no shards left. Returns how many shards changed."""
+        changed = 0
+        for info in self.streams():
+            for shard in self.shards(info.arn):
+                changed += self._trim_shard(info, shard, cutoff, chunk)
+            if info.status == "DISABLED" and not self.shards(info.arn) and info.created < cutoff:
+                self.store.write(partial(self._forget_stream, info.arn))
+        return changed
+
+    def _trim_shard(self, info: StreamInfo, shard: ShardInfo, cutoff: float, chunk: int) -> int:
+        """Trim one shard in chunks (one writer job each, so writes are never held up long)."""
+        changed = 0
+        current: ShardInfo | None = shard
+        while current is not None:
+            after = self.store.write(partial(self._trim_chunk, current, cutoff, chunk))
+            if after == current:
+                break
+            changed = 1
+            current = after
+        return changed
+
+    def _trim_chunk(
+        self, shard: ShardInfo, cutoff: float, chunk: int, txn: Txn
+    ) -> ShardInfo | None:
+        high = rows.trim_records(txn.conn, shard.shard_key, cutoff, chunk)
+        remaining = rows.shard_bounds(txn.conn, shard.shard_key)[1]
+        if shard.end_seq is not None and remaining is None and shard.created < cutoff:
+            # A closed shard whose records are all gone disappears, as on AWS.
+            rows.delete_shard(txn.conn, shard.shard_key)
+            txn.after_commit(lambda: self._drop_shard(shard))
+            return None
+        if high is None:
+            return shard
+        updated = replace(shard, trimmed_seq=max(shard.trimmed_seq, high))
+        txn.after_commit(lambda: self._replace_shard(updated))
+        return updated
+
+    def _replace_shard(self, shard: ShardInfo) -> None:
+        with self._lock:
+            group = self._shards.get(shard.stream_arn, [])
+            self._shards[shard.stream_arn] = [
+                shard if s.shard_key == shard.shard_key else s for s in group
+            ]
+
+    def _drop_shard(self, shard: ShardInfo) -> None:
+        with self._lock:
+            group = self._shards.get(shard.stream_arn, [])
+            self._shards[shard.stream_arn] = [s for s in group if s.shard_key != shard.shard_key]
+
+    def _forget_stream(self, arn: str, txn: Txn) -> None:
+        rows.delete_stream(txn.conn, arn)
+
+        def forget() -> None:
+            with self._lock:
+                self._streams.pop(arn, None)
+                self._shards.pop(arn, None)
+
+        txn.after_commit(forget)
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from headwater.errors import ResourceNotFound, ValidationError
+from headwater.errors import ResourceNotFound, TrimmedDataAccess, ValidationError
 from headwater.streams import ids
 from headwater.streams.iterators import IteratorCodec, Position
 from headwater.streams.log import ShardInfo, StreamInfo, StreamLog
 
 MAX_RESPONSE_BYTES = 1024 * 1024
+TRIMMED = "The data you are trying to access has been trimmed."
 _ARN = re.compile(r"^arn:aws:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}/stream/.+$")
 
 
@@ -83,13 +84,15 @@ class StreamService:
                     f"Invalid SequenceNumber {sequence_number} for shard {shard_id}: "
                     "it is not within the shard's sequence number range"
                 )
+            if seq <= shard.trimmed_seq:
+                raise TrimmedDataAccess(TRIMMED)
             from_seq = seq if iterator_type == "AT_SEQUENCE_NUMBER" else seq + 1
         elif sequence_number is not None:
             raise ValidationError(
                 f"SequenceNumber must not be given for ShardIteratorType {iterator_type}"
             )
         elif iterator_type == "TRIM_HORIZON":
-            from_seq = shard.start_seq
+            from_seq = max(shard.start_seq, shard.trimmed_seq + 1)
         elif iterator_type == "LATEST":
             from_seq = latest + 1
         else:
@@ -108,6 +111,8 @@ class StreamService:
             raise ResourceNotFound(
                 f"Requested resource not found: Stream: {position.stream_arn} not found"
             )
+        if position.from_seq <= shard.trimmed_seq:
+            raise TrimmedDataAccess(TRIMMED)
         rows = self.log.read(shard.shard_key, position.from_seq, limit)
         records: list[bytes] = []
         size = 0

@@ -125,13 +125,13 @@ def test_upsert_stream_inserts_then_replaces(conn: sqlite3.Connection) -> None:
 
 def test_inserted_shard_is_loaded_open(conn: sqlite3.Connection) -> None:
     key = rows.insert_shard(conn, "arn:s", "shardId-1", 5, None, 123.5)
-    assert rows.load_shards(conn) == [(key, "arn:s", "shardId-1", 5, None, None, 123.5)]
+    assert rows.load_shards(conn) == [(key, "arn:s", "shardId-1", 5, None, None, 123.5, 0)]
 
 
 def test_close_shard_sets_its_end(conn: sqlite3.Connection) -> None:
     key = rows.insert_shard(conn, "arn:s", "shardId-1", 5, "parent", 1.0)
     rows.close_shard(conn, key, 9)
-    assert rows.load_shards(conn) == [(key, "arn:s", "shardId-1", 5, 9, "parent", 1.0)]
+    assert rows.load_shards(conn) == [(key, "arn:s", "shardId-1", 5, 9, "parent", 1.0, 0)]
 
 
 def test_shard_id_is_unique_per_stream(conn: sqlite3.Connection) -> None:
@@ -242,3 +242,23 @@ def test_meta_round_trip_and_overwrite(conn: sqlite3.Connection) -> None:
     rows.set_meta(conn, "k", "1")
     rows.set_meta(conn, "k", "2")
     assert rows.get_meta(conn, "k") == "2"
+
+
+def test_trim_records_deletes_only_records_older_than_the_cutoff(
+    conn: sqlite3.Connection,
+) -> None:
+    key = rows.insert_shard(conn, "arn:s", "shardId-1", 1, None, 1.0)
+    for seq, created in ((1, 10.0), (2, 20.0), (3, 30.0)):
+        rows.append_record(conn, key, seq, created, b"{}")
+    assert rows.trim_records(conn, key, 25.0, 100) == 2
+    assert [seq for seq, _, _ in rows.read_records(conn, key, 0, 10)] == [3]
+    assert rows.load_shards(conn)[0][-1] == 2
+    assert rows.trim_records(conn, key, 25.0, 100) is None
+
+
+def test_trim_records_works_in_chunks(conn: sqlite3.Connection) -> None:
+    key = rows.insert_shard(conn, "arn:s", "shardId-1", 1, None, 1.0)
+    for seq in range(1, 6):
+        rows.append_record(conn, key, seq, 1.0, b"{}")
+    assert rows.trim_records(conn, key, 2.0, 2) == 2
+    assert [seq for seq, _, _ in rows.read_records(conn, key, 0, 10)] == [3, 4, 5]
