@@ -1,7 +1,8 @@
 """Wires the layers together and runs their life cycle: the only module that knows them all.
 
 Start-up order follows the layers upward (store → streams → tables → functions → mappings);
-shutdown stops the mappings' pollers first, then the workers, then closes the database.
+shutdown stops the TTL reaper and the mappings' pollers first, then the workers, then closes
+the database.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from headwater.storage.store import Store
 from headwater.streams.iterators import IteratorCodec
 from headwater.streams.log import StreamLog
 from headwater.streams.notify import ShardNotifier
+from headwater.streams.retention import Trimmer
 from headwater.streams.service import StreamService
 from headwater.tables.catalog import Catalog
 from headwater.tables.control import TableControl
 from headwater.tables.items import ItemOps
+from headwater.tables.tags import TableTags
+from headwater.tables.ttl import TimeToLive, TtlReaper
 
 log = logging.getLogger("headwater")
 T = TypeVar("T")
@@ -65,6 +69,10 @@ class Runtime:
             self.store, self.catalog, self.streams, self.clock, settings.account_id
         )
         self.items = ItemOps(self.store, self.catalog, self.streams)
+        self.trimmer = Trimmer(self.streams, self.clock, settings.stream_retention_seconds)
+        self.ttl = TimeToLive(self.store, self.catalog, self.streams, self.clock)
+        self.ttl_reaper = TtlReaper(self.ttl, self.clock, settings.ttl_sweep_seconds)
+        self.tags = TableTags(self.store, self.catalog)
         self.pool = WorkerPool(
             base_env={
                 "AWS_ENDPOINT_URL": settings.public_url,
@@ -86,6 +94,9 @@ class Runtime:
         self.control.load()
         self.functions.load()
         self.mappings.load()
+        self.ttl.install()
+        self.ttl_reaper.start()
+        self.trimmer.start()
         self._started = True
 
     def read(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -96,6 +107,8 @@ class Runtime:
         if self._closed:
             return
         self._closed = True
+        self.ttl_reaper.stop()
+        self.trimmer.stop()
         self.mappings.stop_all()
         self.pool.close()
         self.mappings.close()

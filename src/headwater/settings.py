@@ -16,6 +16,8 @@ class Settings:
     account_id: str = "000000000000"
     durable: bool = True
     log_level: str = "info"
+    stream_retention_seconds: float = 24 * 60 * 60
+    ttl_sweep_seconds: float = 5.0  # 0: sweep for expired items only when the clock moves
 
     @property
     def public_url(self) -> str:

@@ -223,3 +223,31 @@ def test_iterator_expires_after_fifteen_minutes(server: Any, ddb: Any, streams: 
     with pytest.raises(ClientError) as err:
         streams.get_records(ShardIterator=it)
     assert err.value.response["Error"]["Code"] == "ExpiredIteratorException"
+
+
+def test_records_past_the_retention_window_are_trimmed(tmp_path: Any) -> None:
+    from headwater.testing import HeadwaterServer
+    from tests.conftest import wait_until
+
+    with HeadwaterServer(in_memory=True, extra_args=["--stream-retention-seconds", "60"]) as srv:
+        ddb, streams = srv.client("dynamodb"), srv.client("dynamodbstreams")
+        table, arn = create_stream_table(ddb)
+        ddb.put_item(TableName=table, Item={"pk": {"S": "old"}})
+        shard_id = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0][
+            "ShardId"
+        ]
+        stale = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        srv.advance_clock(61)
+        ddb.put_item(TableName=table, Item={"pk": {"S": "new"}})
+
+        def trimmed() -> bool:
+            try:
+                streams.get_records(ShardIterator=stale)
+            except ClientError as err:
+                return bool(err.response["Error"]["Code"] == "TrimmedDataAccessException")
+            return False
+
+        wait_until(trimmed)
+        assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in _records(streams, arn)] == ["new"]

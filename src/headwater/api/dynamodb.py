@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from headwater.api import dynamodb_control_extra
 from headwater.api.context import RequestContext
 from headwater.api.shapes import ShapeValidator
 from headwater.errors import NotEmulated, ValidationError
@@ -137,7 +138,9 @@ async def create_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     )
     if spec.has_indexes:
         raise NotEmulated("Headwater does not support secondary indexes yet")
+    tags = dynamodb_control_extra.create_table_tags(body)
     info = await asyncio.to_thread(rt.control.create_table, ctx.region, spec)
+    await dynamodb_control_extra.tag_created_table(rt, info, tags)
     return {"TableDescription": describe(rt, info, "CREATING")}
 
 

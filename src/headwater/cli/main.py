@@ -86,6 +86,20 @@ _server_options = [
         "--in-memory", is_flag=True, help="Keep nothing: use a temporary store removed on exit."
     ),
     click.option(
+        "--ttl-sweep-seconds",
+        default=5.0,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="How often expired TTL items are deleted (0: only when the clock is advanced).",
+    ),
+    click.option(
+        "--stream-retention-seconds",
+        default=24 * 60 * 60,
+        show_default=True,
+        type=click.FloatRange(min=1),
+        help="How long stream records are kept (AWS: 24 hours).",
+    ),
+    click.option(
         "--log-level",
         default="info",
         show_default=True,
@@ -108,13 +122,10 @@ def main() -> None:
 
 @main.command()
 @server_options
-def serve(host: str, port: int, data_dir: Path, in_memory: bool, log_level: str) -> None:
+def serve(**options: Any) -> None:
     """Serve DynamoDB, DynamoDB Streams and Lambda on one port until Ctrl-C."""
-    _configure_logging(log_level)
-    settings = Settings.from_env(
-        host=host, port=port, data_dir=data_dir, in_memory=in_memory, log_level=log_level
-    )
-    _run(settings, _ready_line)
+    _configure_logging(options["log_level"])
+    _run(Settings.from_env(**options), _ready_line)
 
 
 @main.command()
@@ -127,30 +138,19 @@ def serve(host: str, port: int, data_dir: Path, in_memory: bool, log_level: str)
     help="Write the tutorial's item once the app is deployed.",
 )
 @click.option("--region", default="us-east-1", show_default=True)
-def up(
-    app: Path,
-    host: str,
-    port: int,
-    data_dir: Path,
-    in_memory: bool,
-    log_level: str,
-    demo: bool,
-    region: str,
-) -> None:
+def up(app: Path, demo: bool, region: str, **options: Any) -> None:
     """Serve, deploy the app's SAM template (tables, functions, stream events), and keep
     serving until Ctrl-C. APP is a template file or a directory holding template.yaml."""
     from headwater.sam.deploy import deploy
     from headwater.sam.template import load_template
 
-    _configure_logging(log_level)
+    _configure_logging(options["log_level"])
     template_path = app / "template.yaml" if app.is_dir() else app
     try:
         template = load_template(template_path)
     except HeadwaterError as exc:
         _fail(exc.message)
-    settings = Settings.from_env(
-        host=host, port=port, data_dir=data_dir, in_memory=in_memory, log_level=log_level
-    )
+    settings = Settings.from_env(**options)
 
     def after_ready(actual: Settings, runtime: object) -> None:
         _ready_line(actual)

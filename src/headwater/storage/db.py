@@ -73,6 +73,27 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     seq INTEGER NOT NULL,
     PRIMARY KEY (mapping_uuid, shard_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tx_tokens (
+    region TEXT NOT NULL,
+    token TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (region, token)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ddb_ttl (
+    table_id INTEGER PRIMARY KEY,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    attribute TEXT NOT NULL,
+    changed REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ddb_tags (
+    table_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (table_id, key)
+);
 """
 
 
