@@ -9,6 +9,8 @@ They carry facts and AWS's wording, never HTTP details::
     ├── ResourceNotFound                ResourceNotFoundException
     ├── ResourceInUse                   ResourceInUseException
     ├── ConditionalCheckFailed          ConditionalCheckFailedException (+ Item)
+    ├── TransactionCanceled             TransactionCanceledException (+ CancellationReasons)
+    ├── IdempotentParameterMismatch     IdempotentParameterMismatchException
     ├── LimitExceeded                   LimitExceededException
     ├── ExpiredIterator                 ExpiredIteratorException
     ├── TrimmedDataAccess               TrimmedDataAccessException
@@ -20,6 +22,7 @@ They carry facts and AWS's wording, never HTTP details::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -87,3 +90,30 @@ class NotEmulated(HeadwaterError):
     """A real AWS feature Headwater does not implement yet (rendered as a 400)."""
 
     code = "ValidationException"
+
+
+@dataclass(frozen=True)
+class CancellationReason:
+    """Why one action of a transaction did (``code`` "None") or did not go through."""
+
+    code: str = "None"
+    message: str | None = None
+    item: dict[str, Any] | None = None
+
+
+class TransactionCanceled(HeadwaterError):
+    """A transaction wrote nothing; ``reasons`` has one entry per action, in request order."""
+
+    code = "TransactionCanceledException"
+
+    def __init__(self, reasons: list[CancellationReason]) -> None:
+        codes = ", ".join(reason.code for reason in reasons)
+        super().__init__(
+            "Transaction cancelled, please refer cancellation reasons for specific reasons "
+            f"[{codes}]"
+        )
+        self.reasons = reasons
+
+
+class IdempotentParameterMismatch(HeadwaterError):
+    code = "IdempotentParameterMismatchException"

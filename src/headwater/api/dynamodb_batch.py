@@ -1,14 +1,249 @@
-"""DynamoDB (JSON 1.0) adapter: operations being added (see the module's OPERATIONS)."""
+"""DynamoDB (JSON 1.0) adapter: BatchGetItem, BatchWriteItem, TransactWriteItems,
+TransactGetItems.
+
+As in ``dynamodb.py``: shapes first, then the request-level checks and expression parsing here,
+then one call into the table layer (``tables/batch.py``, ``tables/transactions.py``).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
+
 from headwater.api.context import RequestContext
+from headwater.api.dynamodb import SHAPES
+from headwater.errors import ValidationError
+from headwater.expressions import (
+    ExpressionParams,
+    Path,
+    Projection,
+    parse_condition,
+    parse_projection,
+    parse_update,
+)
 from headwater.runtime import Runtime
+from headwater.tables.batch import BatchOps, GetSpec, WriteSpec
+from headwater.tables.transactions import KINDS, Capacity, GetAction, TransactionOps, WriteAction
 
 Body = dict[str, Any]
 Handler = Callable[[Runtime, RequestContext, Body], Awaitable[Body]]
 
-OPERATIONS: dict[str, Handler] = {}
+# AWS reuses the AttributeValue wording for a WriteRequest that is neither a put nor a delete.
+NOT_ONE_WRITE = (
+    "Supplied AttributeValue has more than one datatypes set, "
+    "must contain exactly one of the supported datatypes"
+)
+# INFERRED wording (errors.md has no row for a TransactWriteItem with no or several actions).
+NOT_ONE_ACTION = "TransactItems can only contain one of Check, Put, Update or Delete"
+NAMES_WITHOUT_EXPRESSION = "ExpressionAttributeNames can only be specified when using expressions"
+
+
+def _table(name: str) -> str:
+    """A table is named by its name or (newer SDKs) its ARN."""
+    if name.startswith("arn:") and ":table/" in name:
+        return name.split(":table/", 1)[1]
+    return name
+
+
+def _check_expression_members(spec: Body, value_expressions: tuple[str, ...]) -> None:
+    """EP-02 / EP-03: placeholders given with no expression that could use them."""
+    expressions = ("ProjectionExpression", *value_expressions)
+    if spec.get("ExpressionAttributeNames") is not None and all(
+        spec.get(name) is None for name in expressions
+    ):
+        raise ValidationError(NAMES_WITHOUT_EXPRESSION)
+    if (
+        value_expressions
+        and spec.get("ExpressionAttributeValues") is not None
+        and all(spec.get(name) is None for name in value_expressions)
+    ):
+        verb = "are" if len(value_expressions) > 1 else "is"
+        raise ValidationError(
+            "ExpressionAttributeValues can only be specified when using expressions: "
+            f"{' and '.join(value_expressions)} {verb} null"
+        )
+
+
+def _projection(spec: Body) -> Projection | None:
+    """ProjectionExpression (or legacy AttributesToGet) of one BatchGet table or one Get."""
+    text = spec.get("ProjectionExpression")
+    legacy = spec.get("AttributesToGet")
+    if text is not None and legacy is not None:
+        raise ValidationError(
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {AttributesToGet} "
+            "Expression parameters: {ProjectionExpression}"
+        )
+    _check_expression_members(spec, ())
+    if legacy is not None:
+        seen: set[str] = set()
+        for name in legacy:
+            if name in seen:
+                raise ValidationError(
+                    "One or more parameter values were invalid: "
+                    f"Duplicate value in attribute name: {name}"
+                )
+            seen.add(name)
+        return Projection(tuple(Path((name,)) for name in legacy))
+    params = ExpressionParams(spec.get("ExpressionAttributeNames"), None)
+    projection = parse_projection(text, params) if text is not None else None
+    params.check_unused()
+    return projection
+
+
+def _consumed(mode: str | None, capacity: list[Capacity], *, split: bool) -> list[Body] | None:
+    """The ConsumedCapacity member; ``split`` adds Read/WriteCapacityUnits (transactions)."""
+    if mode not in ("TOTAL", "INDEXES"):
+        return None
+    out: list[Body] = []
+    for entry in capacity:
+        units: Body = {"CapacityUnits": entry.read + entry.write}
+        if split and entry.read:
+            units["ReadCapacityUnits"] = entry.read
+        if split and entry.write:
+            units["WriteCapacityUnits"] = entry.write
+        row: Body = {"TableName": entry.table, **units}
+        if mode == "INDEXES":
+            row["Table"] = dict(units)
+        out.append(row)
+    return out
+
+
+def _finish(out: Body, body: Body, capacity: list[Capacity], *, split: bool) -> Body:
+    consumed = _consumed(body.get("ReturnConsumedCapacity"), capacity, split=split)
+    if consumed is not None:
+        out["ConsumedCapacity"] = consumed
+    if body.get("ReturnItemCollectionMetrics") == "SIZE":
+        out["ItemCollectionMetrics"] = {}  # no local secondary indexes, so no item collections
+    return out
+
+
+# -- BatchGetItem -----------------------------------------------------------------------------
+
+
+async def batch_get_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
+    SHAPES.validate("BatchGetItem", body)
+    requested: dict[str, Body] = body["RequestItems"]
+    specs = [
+        GetSpec(
+            _table(name),
+            list(spec["Keys"]),
+            _projection(spec),
+            bool(spec.get("ConsistentRead", False)),
+        )
+        for name, spec in requested.items()
+    ]
+    results = await rt.read(BatchOps(rt.items).batch_get, ctx.region, specs)
+    responses: Body = {}
+    unprocessed: Body = {}
+    capacity: list[Capacity] = []
+    for (name, spec), result in zip(requested.items(), results, strict=True):
+        responses[name] = result.items
+        if result.unprocessed:
+            unprocessed[name] = {**spec, "Keys": result.unprocessed}
+        capacity.append(Capacity(name, read=result.units))
+    out: Body = {"Responses": responses, "UnprocessedKeys": unprocessed}
+    return _finish(out, body, capacity, split=False)
+
+
+# -- BatchWriteItem ---------------------------------------------------------------------------
+
+
+def _write_spec(name: str, requests: list[Body]) -> WriteSpec:
+    parts: list[tuple[str, Any]] = []
+    for request in requests:
+        put, delete = request.get("PutRequest"), request.get("DeleteRequest")
+        if put is not None and delete is None:
+            parts.append(("put", put["Item"]))
+        elif delete is not None and put is None:
+            parts.append(("delete", delete["Key"]))
+        else:
+            raise ValidationError(NOT_ONE_WRITE)
+    return WriteSpec(_table(name), parts)
+
+
+async def batch_write_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
+    SHAPES.validate("BatchWriteItem", body)
+    requested: dict[str, list[Body]] = body["RequestItems"]
+    specs = [_write_spec(name, requests) for name, requests in requested.items()]
+    units = await asyncio.wrap_future(BatchOps(rt.items).batch_write(ctx.region, specs))
+    capacity = [
+        Capacity(name, write=units.get(spec.table, 0.0))
+        for name, spec in zip(requested, specs, strict=True)
+    ]
+    return _finish({"UnprocessedItems": {}}, body, capacity, split=False)
+
+
+# -- TransactWriteItems -----------------------------------------------------------------------
+
+
+def _write_action(entry: Body) -> WriteAction:
+    present = [kind for kind in KINDS if entry.get(kind) is not None]
+    if len(present) != 1:
+        raise ValidationError(NOT_ONE_ACTION)
+    kind = present[0]
+    spec: Body = entry[kind]
+    if kind in ("Put", "Delete"):
+        _check_expression_members(spec, ("ConditionExpression",))
+    params = ExpressionParams(
+        spec.get("ExpressionAttributeNames"), spec.get("ExpressionAttributeValues")
+    )
+    update = parse_update(spec["UpdateExpression"], params) if kind == "Update" else None
+    text = spec.get("ConditionExpression")
+    condition = parse_condition(text, params, "ConditionExpression") if text is not None else None
+    params.check_unused()
+    return WriteAction(
+        kind=kind,
+        table=_table(spec["TableName"]),
+        item=spec.get("Item"),
+        key=spec.get("Key"),
+        condition=condition,
+        update=update,
+        return_old_on_fail=spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD",
+    )
+
+
+def _digest(body: Body) -> str:
+    """What makes two requests "the same" for a ClientRequestToken."""
+    significant = {
+        name: value
+        for name, value in body.items()
+        if name not in ("ClientRequestToken", "ReturnConsumedCapacity")
+    }
+    return hashlib.sha256(orjson.dumps(significant, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+async def transact_write_items(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
+    SHAPES.validate("TransactWriteItems", body)
+    actions = [_write_action(entry) for entry in body["TransactItems"]]
+    future = TransactionOps(rt.items, rt.clock).write(
+        ctx.region, actions, token=body.get("ClientRequestToken"), digest=_digest(body)
+    )
+    outcome = await asyncio.wrap_future(future)
+    return _finish({}, body, outcome.capacity, split=True)
+
+
+# -- TransactGetItems -------------------------------------------------------------------------
+
+
+async def transact_get_items(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
+    SHAPES.validate("TransactGetItems", body)
+    actions = [
+        GetAction(_table(entry["Get"]["TableName"]), entry["Get"]["Key"], _projection(entry["Get"]))
+        for entry in body["TransactItems"]
+    ]
+    outcome = await rt.read(TransactionOps(rt.items, rt.clock).get, ctx.region, actions)
+    responses = [{"Item": item} if item is not None else {} for item in outcome.items]
+    return _finish({"Responses": responses}, body, outcome.capacity, split=True)
+
+
+OPERATIONS: dict[str, Handler] = {
+    "BatchGetItem": batch_get_item,
+    "BatchWriteItem": batch_write_item,
+    "TransactWriteItems": transact_write_items,
+    "TransactGetItems": transact_get_items,
+}

@@ -10,8 +10,10 @@ import logging
 from typing import Any
 
 from headwater.errors import (
+    CancellationReason,
     ConditionalCheckFailed,
     HeadwaterError,
+    IdempotentParameterMismatch,
     InvalidParameterValue,
     NotEmulated,
     RequestTooLarge,
@@ -19,6 +21,7 @@ from headwater.errors import (
     ResourceInUse,
     ResourceNotFound,
     SerializationError,
+    TransactionCanceled,
     ValidationError,
 )
 
@@ -44,10 +47,28 @@ def json10_error(exc: BaseException) -> tuple[int, dict[str, Any]]:
         return 400, body
     if isinstance(exc, ValidationError | NotEmulated):
         return 400, {"__type": VALIDATE_NS + "ValidationException", "message": exc.message}
+    if isinstance(exc, TransactionCanceled):
+        return 400, {
+            "__type": DYNAMODB_NS + exc.code,
+            "Message": exc.message,
+            "CancellationReasons": [_reason(r) for r in exc.reasons],
+        }
+    if isinstance(exc, IdempotentParameterMismatch):
+        return 400, {"__type": DYNAMODB_NS + exc.code, "Message": exc.message}
     body = {"__type": DYNAMODB_NS + exc.code, "message": exc.message}
     if isinstance(exc, ConditionalCheckFailed) and exc.item is not None:
         body["Item"] = exc.item
     return 400, body
+
+
+def _reason(reason: CancellationReason) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if reason.item is not None:
+        out["Item"] = reason.item
+    out["Code"] = reason.code
+    if reason.message is not None:
+        out["Message"] = reason.message
+    return out
 
 
 # Lambda (rest-json): status, and whether the body's message member is capitalised (spec §1).

@@ -27,6 +27,8 @@ from headwater.tables.catalog import Catalog, TableInfo
 
 Item = dict[str, Any]
 MAX_ITEM_BYTES = 400 * 1024
+ITEM_TOO_BIG = "Item size has exceeded the maximum allowed size"
+UPDATE_TOO_BIG = "Item size to update has exceeded the maximum allowed size"
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,15 @@ class WriteResult:
     new: Item | None
 
 
-def _storage_key(info: TableInfo, key: Item) -> tuple[bytes, bytes]:
+def storage_key(info: TableInfo, key: Item) -> tuple[bytes, bytes]:
+    """The order-preserving byte form of a (validated) key: the item's row address."""
     ks = info.key_schema
     hk = encode_key(key[ks.hash_name])
     rk = encode_key(key[ks.range_name]) if ks.range_name is not None else b""
     return hk, rk
+
+
+_storage_key = storage_key  # its name before batch writes and transactions shared it
 
 
 class ItemOps:
@@ -54,16 +60,24 @@ class ItemOps:
             raise ResourceNotFound("Requested resource not found")
         return info
 
-    def _current(self, info: TableInfo) -> TableInfo:
+    # -- pieces of a write job, shared with batch writes and transactions -----------------
+
+    def current(self, info: TableInfo) -> TableInfo:
         """Re-check inside the job: the table may have been deleted since the request began."""
         cur = self.catalog.get(info.region, info.name)
         if cur is None or cur.table_id != info.table_id:
             raise ResourceNotFound("Requested resource not found")
         return cur
 
-    def _emit(
+    def load(self, txn: Txn, info: TableInfo, hk: bytes, rk: bytes) -> Item | None:
+        """The item stored at a row address, inside the job's transaction."""
+        raw = rows.get_item(txn.conn, info.table_id, hk, rk)
+        return orjson.loads(raw) if raw is not None else None
+
+    def emit(
         self, txn: Txn, info: TableInfo, key: Item, old: Item | None, new: Item | None
     ) -> None:
+        """Append the stream record of a change (none when nothing changed or no stream)."""
         if not info.stream_enabled or info.latest_stream_arn is None:
             return
         name = event_name(old, new)
@@ -72,6 +86,32 @@ class ItemOps:
         stream = self.streams.stream(info.latest_stream_arn)
         if stream is not None:
             self.streams.append(txn, stream, name=name, keys=key, old=old, new=new)
+
+    def save(
+        self,
+        txn: Txn,
+        info: TableInfo,
+        key: Item,
+        hk: bytes,
+        rk: bytes,
+        old: Item | None,
+        new: Item | None,
+    ) -> bool:
+        """Make the row hold ``new`` (None: delete it) and append its stream record, in the
+        job's transaction. A write that changes nothing touches neither; returns whether the
+        item changed."""
+        if event_name(old, new) is None:
+            return False
+        if new is None:
+            rows.delete_item(txn.conn, info.table_id, hk, rk)
+        else:
+            rows.put_item(txn.conn, info.table_id, hk, rk, orjson.dumps(new))
+        self.emit(txn, info, key, old, new)
+        return True
+
+    # The names these pieces had before batch writes and transactions shared them.
+    _current = current
+    _emit = emit
 
     def _check(self, condition: Any, old: Item | None, return_old_on_fail: bool) -> None:
         if condition is not None and not evaluate_condition(condition, old):
@@ -95,18 +135,15 @@ class ItemOps:
         ks = info.key_schema
         ks.validate_item_keys(item)
         if item_size(item) > MAX_ITEM_BYTES:
-            raise ValidationError("Item size has exceeded the maximum allowed size")
+            raise ValidationError(ITEM_TOO_BIG)
         key = ks.extract_key(item)
-        hk, rk = _storage_key(info, key)
-        encoded = orjson.dumps(item)
+        hk, rk = storage_key(info, key)
 
         def job(txn: Txn) -> WriteResult:
-            cur = self._current(info)
-            raw = rows.get_item(txn.conn, cur.table_id, hk, rk)
-            old = orjson.loads(raw) if raw is not None else None
+            cur = self.current(info)
+            old = self.load(txn, cur, hk, rk)
             self._check(condition, old, return_old_on_fail)
-            rows.put_item(txn.conn, cur.table_id, hk, rk, encoded)
-            self._emit(txn, cur, key, old, item)
+            self.save(txn, cur, key, hk, rk, old, item)
             return WriteResult(old, item)
 
         return self.store.submit(job)
@@ -116,7 +153,7 @@ class ItemOps:
     def get_item(self, region: str, name: str, key: Item) -> Item | None:
         info = self.table(region, name)
         key = info.key_schema.validate_key(key)
-        hk, rk = _storage_key(info, key)
+        hk, rk = storage_key(info, key)
         raw = self.store.read(lambda conn: rows.get_item(conn, info.table_id, hk, rk))
         return orjson.loads(raw) if raw is not None else None
 
@@ -133,16 +170,13 @@ class ItemOps:
     ) -> Future[WriteResult]:
         info = self.table(region, name)
         key = info.key_schema.validate_key(key)
-        hk, rk = _storage_key(info, key)
+        hk, rk = storage_key(info, key)
 
         def job(txn: Txn) -> WriteResult:
-            cur = self._current(info)
-            raw = rows.get_item(txn.conn, cur.table_id, hk, rk)
-            old = orjson.loads(raw) if raw is not None else None
+            cur = self.current(info)
+            old = self.load(txn, cur, hk, rk)
             self._check(condition, old, return_old_on_fail)
-            if old is not None:
-                rows.delete_item(txn.conn, cur.table_id, hk, rk)
-                self._emit(txn, cur, key, old, None)
+            self.save(txn, cur, key, hk, rk, old, None)
             return WriteResult(old, None)
 
         return self.store.submit(job)
@@ -162,21 +196,18 @@ class ItemOps:
         """``apply(old, key)`` returns the new item (None: no update expression and no item)."""
         info = self.table(region, name)
         key = info.key_schema.validate_key(key)
-        hk, rk = _storage_key(info, key)
+        hk, rk = storage_key(info, key)
 
         def job(txn: Txn) -> WriteResult:
-            cur = self._current(info)
-            raw = rows.get_item(txn.conn, cur.table_id, hk, rk)
-            old = orjson.loads(raw) if raw is not None else None
+            cur = self.current(info)
+            old = self.load(txn, cur, hk, rk)
             self._check(condition, old, return_old_on_fail)
             new = apply(old, key)
             if new is None:
                 return WriteResult(old, None)
             if item_size(new) > MAX_ITEM_BYTES:
-                raise ValidationError("Item size to update has exceeded the maximum allowed size")
-            if event_name(old, new) is not None:
-                rows.put_item(txn.conn, cur.table_id, hk, rk, orjson.dumps(new))
-                self._emit(txn, cur, key, old, new)
+                raise ValidationError(UPDATE_TOO_BIG)
+            self.save(txn, cur, key, hk, rk, old, new)
             return WriteResult(old, new)
 
         return self.store.submit(job)
