@@ -23,6 +23,7 @@ from headwater.api import (
     dynamodb,
     dynamodb_batch,
     dynamodb_control_extra,
+    dynamodb_partiql,
     dynamodb_reads,
     lambda_functions,
     lambda_mappings,
@@ -43,6 +44,7 @@ TARGETS: dict[str, dict[str, Any]] = {
         **dynamodb_reads.OPERATIONS,
         **dynamodb_batch.OPERATIONS,
         **dynamodb_control_extra.OPERATIONS,
+        **dynamodb_partiql.OPERATIONS,
     },
     "DynamoDBStreams_20120810": streams.OPERATIONS,
 }

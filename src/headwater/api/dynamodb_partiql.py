@@ -1,0 +1,15 @@
+"""DynamoDB (JSON 1.0) adapter: PartiQL (ExecuteStatement, BatchExecuteStatement,
+ExecuteTransaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from headwater.api.context import RequestContext
+from headwater.runtime import Runtime
+
+Body = dict[str, Any]
+Handler = Callable[[Runtime, RequestContext, Body], Awaitable[Body]]
+
+OPERATIONS: dict[str, Handler] = {}
