@@ -23,8 +23,8 @@ from headwater.storage import rows
 from headwater.storage.store import Store
 from headwater.streams.iterators import IteratorCodec
 from headwater.streams.log import StreamLog
+from headwater.streams.maintenance import StreamMaintenance
 from headwater.streams.notify import ShardNotifier
-from headwater.streams.retention import Trimmer
 from headwater.streams.service import StreamService
 from headwater.tables.catalog import Catalog
 from headwater.tables.control import TableControl
@@ -60,7 +60,9 @@ class Runtime:
             self.store = Store(data_dir / "headwater.db", durable=settings.durable)
             code_root = data_dir / "functions"
         self.notifier = ShardNotifier()
-        self.streams = StreamLog(self.store, self.clock, self.notifier)
+        self.streams = StreamLog(
+            self.store, self.clock, self.notifier, shards_per_stream=settings.stream_shards
+        )
         self.stream_service = StreamService(
             self.streams, IteratorCodec(_iterator_secret(self.store))
         )
@@ -69,7 +71,12 @@ class Runtime:
             self.store, self.catalog, self.streams, self.clock, settings.account_id
         )
         self.items = ItemOps(self.store, self.catalog, self.streams)
-        self.trimmer = Trimmer(self.streams, self.clock, settings.stream_retention_seconds)
+        self.stream_upkeep = StreamMaintenance(
+            self.streams,
+            self.clock,
+            retention_seconds=settings.stream_retention_seconds,
+            rollover_seconds=settings.shard_rollover_seconds,
+        )
         self.ttl = TimeToLive(self.store, self.catalog, self.streams, self.clock)
         self.ttl_reaper = TtlReaper(self.ttl, self.clock, settings.ttl_sweep_seconds)
         self.tags = TableTags(self.store, self.catalog)
@@ -96,7 +103,7 @@ class Runtime:
         self.mappings.load()
         self.ttl.install()
         self.ttl_reaper.start()
-        self.trimmer.start()
+        self.stream_upkeep.start()
         self._started = True
 
     def read(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -108,7 +115,7 @@ class Runtime:
             return
         self._closed = True
         self.ttl_reaper.stop()
-        self.trimmer.stop()
+        self.stream_upkeep.stop()
         self.mappings.stop_all()
         self.pool.close()
         self.mappings.close()

@@ -17,6 +17,8 @@ class Settings:
     durable: bool = True
     log_level: str = "info"
     stream_retention_seconds: float = 24 * 60 * 60
+    stream_shards: int = 1
+    shard_rollover_seconds: float = 4 * 60 * 60
     ttl_sweep_seconds: float = 5.0  # 0: sweep for expired items only when the clock moves
 
     @property

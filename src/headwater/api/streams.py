@@ -7,6 +7,7 @@ from typing import Any
 
 from headwater.api.context import RequestContext
 from headwater.api.shapes import ShapeValidator
+from headwater.errors import ValidationError
 from headwater.runtime import Runtime
 from headwater.streams import ids
 from headwater.streams.log import ShardInfo
@@ -47,8 +48,14 @@ async def list_streams(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 async def describe_stream(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     SHAPES.validate("DescribeStream", body)
+    shard_filter = body.get("ShardFilter") or {}
+    if shard_filter and shard_filter.get("Type") != "CHILD_SHARDS":
+        raise ValidationError(f"Unsupported ShardFilter type: {shard_filter.get('Type')}")
     info, shards, last = rt.stream_service.describe_stream(
-        body["StreamArn"], int(body.get("Limit") or 100), body.get("ExclusiveStartShardId")
+        body["StreamArn"],
+        int(body.get("Limit") or 100),
+        body.get("ExclusiveStartShardId"),
+        shard_filter.get("ShardId") if shard_filter else None,
     )
     desc: Body = {
         "StreamArn": info.arn,

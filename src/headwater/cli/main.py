@@ -100,6 +100,20 @@ _server_options = [
         help="How long stream records are kept (AWS: 24 hours).",
     ),
     click.option(
+        "--stream-shards",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1, 64),
+        help="Open shards per stream; a partition key always maps to the same shard.",
+    ),
+    click.option(
+        "--shard-rollover-seconds",
+        default=4 * 60 * 60,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Close each shard and open a child after this long (AWS: ~4 h; 0: never).",
+    ),
+    click.option(
         "--log-level",
         default="info",
         show_default=True,

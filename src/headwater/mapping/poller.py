@@ -46,6 +46,7 @@ class ShardPoller:
         invoker: Invoker,
         checkpoint: Callable[[str, int], None],
         report: Callable[[Outcome, int], None],
+        finished: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.shard = shard
@@ -54,6 +55,7 @@ class ShardPoller:
         self._invoker = invoker
         self._checkpoint = checkpoint
         self._report = report
+        self._finished = finished
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"poller-{settings.uuid[:8]}-{shard.shard_id[-8:]}", daemon=True
@@ -74,9 +76,13 @@ class ShardPoller:
         return self._thread.is_alive()
 
     def _exhausted(self) -> bool:
+        """True once the shard is closed and nothing is left past our position. Closed is
+        final, so a read made after seeing it closed sees every record the shard will have."""
         shard = self._log.shard(self.settings.stream_arn, self.shard.shard_id) or self.shard
         self.shard = shard
-        return shard.end_seq is not None and self.next_seq > shard.end_seq
+        if shard.end_seq is None:
+            return False
+        return not self._log.read(shard.shard_key, self.next_seq, 1)
 
     def _batch(self) -> list[tuple[int, float, bytes]]:
         rows = self._log.read(self.shard.shard_key, self.next_seq, self.settings.batch_size)
@@ -103,6 +109,8 @@ class ShardPoller:
                 )
                 self._stop.wait(retry_delay(attempt))
             if attempt < 0:
+                if self._finished is not None:
+                    self._finished(self.shard.shard_id)
                 return
 
     def _step(self, attempt: int) -> int:

@@ -8,6 +8,7 @@ the mapping to its resting state.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -35,10 +36,11 @@ class MappingSupervisor:
         self.clock = clock
         self._lock = threading.RLock()
         self._mappings: dict[str, MappingConfig] = {}
-        self._pollers: dict[str, list[ShardPoller]] = {}
+        self._pollers: dict[str, dict[str, ShardPoller]] = {}
         self._control = ThreadPoolExecutor(1, thread_name_prefix="headwater-mappings")
         self._closed = False
         self.invocations = 0
+        streams.on_shards_changed(self._shards_changed)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -66,15 +68,16 @@ class MappingSupervisor:
     def create(self, mapping: MappingConfig) -> MappingConfig:
         mapping.state = states.CREATING if mapping.enabled else states.DISABLED
         mapping.last_modified = self.clock.time()
-        shard = self.streams.open_shard(mapping.event_source_arn)
-        latest = self.streams.latest_seq(shard) if shard is not None else None
+        open_shards = [s for s in self.streams.shards(mapping.event_source_arn) if s.is_open]
+        latest = {s.shard_id: self.streams.latest_seq(s) for s in open_shards}
 
         def job(txn: Txn) -> None:
             rows.upsert_mapping(txn.conn, mapping.uuid, mapping.region, mapping.to_json())
-            if mapping.starting_position == "LATEST" and shard is not None and latest is not None:
+            if mapping.starting_position == "LATEST":
                 # LATEST is fixed at creation: records written before the poller starts (or
                 # while the server is down) are still delivered.
-                rows.save_checkpoint(txn.conn, mapping.uuid, shard.shard_id, latest)
+                for shard_id, seq in latest.items():
+                    rows.save_checkpoint(txn.conn, mapping.uuid, shard_id, seq)
 
         self.store.write(job)
         with self._lock:
@@ -148,37 +151,92 @@ class MappingSupervisor:
 
     def _stop_pollers(self, uuid: str) -> None:
         with self._lock:
-            pollers = self._pollers.pop(uuid, [])
+            pollers = list(self._pollers.pop(uuid, {}).values())
         for poller in pollers:
             poller.stop()
         for poller in pollers:
             poller.join(timeout=60)
 
     def _start_pollers(self, mapping: MappingConfig) -> None:
+        """Poll every shard that has records left for this mapping and whose parent is done:
+        a parent shard is processed to its end before its children (per-key order)."""
         checkpoints = self.store.read(lambda conn: rows.load_checkpoints(conn, mapping.uuid))
         settings = PollerSettings(
             mapping.uuid, mapping.function_arn, mapping.event_source_arn, mapping.batch_size
         )
-        started: list[ShardPoller] = []
-        for shard in self.streams.shards(mapping.event_source_arn):
-            done = checkpoints.get(shard.shard_id)
-            start = done + 1 if done is not None else shard.start_seq
-            if shard.end_seq is not None and start > shard.end_seq:
-                continue
-            poller = ShardPoller(
-                settings,
-                shard,
-                start,
-                self.streams,
-                self.invoker,
-                checkpoint=partial(self._save_checkpoint, mapping.uuid),
-                report=partial(self._report, mapping.uuid),
-            )
-            started.append(poller)
+        shards = self.streams.shards(mapping.event_source_arn)
+        known = {shard.shard_id for shard in shards}
         with self._lock:
-            self._pollers[mapping.uuid] = started
+            running = {
+                shard_id
+                for shard_id, poller in self._pollers.get(mapping.uuid, {}).items()
+                if poller.alive
+            }
+        done: set[str] = set()
+        started: list[ShardPoller] = []
+        for shard in shards:  # oldest first, so a parent is judged before its children
+            position = checkpoints.get(shard.shard_id)
+            start = position + 1 if position is not None else shard.start_seq
+            if shard.shard_id in running:
+                continue
+            if shard.end_seq is not None and not self.streams.read(shard.shard_key, start, 1):
+                done.add(shard.shard_id)
+                continue
+            parent = shard.parent_shard_id
+            if parent is not None and parent in known and parent not in done:
+                continue  # the parent still has records to deliver
+            started.append(
+                ShardPoller(
+                    settings,
+                    shard,
+                    start,
+                    self.streams,
+                    self.invoker,
+                    checkpoint=partial(self._save_checkpoint, mapping.uuid),
+                    report=partial(self._report, mapping.uuid),
+                    finished=partial(self._shard_finished, mapping.uuid),
+                )
+            )
+        with self._lock:
+            if self._closed:
+                return
+            group = self._pollers.setdefault(mapping.uuid, {})
+            for shard_id in list(group):
+                if not group[shard_id].alive:
+                    del group[shard_id]
+            for poller in started:
+                group[poller.shard.shard_id] = poller
         for poller in started:
             poller.start()
+
+    def _shard_finished(self, uuid: str, shard_id: str) -> None:
+        """A poller read its closed shard to the end: its children may start now."""
+        self._schedule_refresh(uuid)
+
+    def _shards_changed(self, stream_arn: str) -> None:
+        with self._lock:
+            uuids = [
+                m.uuid
+                for m in self._mappings.values()
+                if m.event_source_arn == stream_arn and m.enabled
+            ]
+        for uuid in uuids:
+            self._schedule_refresh(uuid)
+
+    def _schedule_refresh(self, uuid: str) -> None:
+        if not self._closed:
+            with contextlib.suppress(RuntimeError):  # the executor is shutting down
+                self._control.submit(self._refresh, uuid)
+
+    def _refresh(self, uuid: str) -> None:
+        try:
+            with self._lock:
+                mapping = self._mappings.get(uuid)
+                active = mapping is not None and mapping.enabled and uuid in self._pollers
+            if mapping is not None and active:
+                self._start_pollers(mapping)
+        except Exception:
+            log.exception("could not refresh the pollers of mapping %s", uuid)
 
     def _save_checkpoint(self, uuid: str, shard_id: str, seq: int) -> None:
         self.store.write(lambda txn: rows.save_checkpoint(txn.conn, uuid, shard_id, seq))
@@ -212,7 +270,7 @@ class MappingSupervisor:
         """Ask every poller to stop without waiting (in-flight invocations end on their own)."""
         self._closed = True
         with self._lock:
-            pollers = [p for group in self._pollers.values() for p in group]
+            pollers = [p for group in self._pollers.values() for p in group.values()]
         for poller in pollers:
             poller.stop()
 

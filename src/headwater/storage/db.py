@@ -31,6 +31,16 @@ CREATE TABLE IF NOT EXISTS items (
     item BLOB NOT NULL,
     PRIMARY KEY (table_id, hk, rk)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS index_items (
+    table_id INTEGER NOT NULL,
+    index_name TEXT NOT NULL,
+    hk BLOB NOT NULL,
+    rk BLOB NOT NULL,
+    pk_hk BLOB NOT NULL,
+    pk_rk BLOB NOT NULL,
+    item BLOB NOT NULL,
+    PRIMARY KEY (table_id, index_name, hk, rk, pk_hk, pk_rk)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS streams (
     arn TEXT PRIMARY KEY,
     region TEXT NOT NULL,
@@ -46,6 +56,7 @@ CREATE TABLE IF NOT EXISTS shards (
     parent_shard_id TEXT,
     created REAL NOT NULL,
     trimmed_seq INTEGER NOT NULL DEFAULT 0,
+    lane INTEGER NOT NULL DEFAULT 0,
     UNIQUE (stream_arn, shard_id)
 );
 CREATE TABLE IF NOT EXISTS stream_records (
@@ -120,6 +131,8 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
     shard_columns = {row[1] for row in conn.execute("PRAGMA table_info(shards)")}
     if "trimmed_seq" not in shard_columns:
         conn.execute("ALTER TABLE shards ADD COLUMN trimmed_seq INTEGER NOT NULL DEFAULT 0")
+    if "lane" not in shard_columns:
+        conn.execute("ALTER TABLE shards ADD COLUMN lane INTEGER NOT NULL DEFAULT 0")
 
 
 def initialise(conn: sqlite3.Connection) -> None:

@@ -85,11 +85,11 @@ def upsert_stream(conn: Conn, arn: str, region: str, table_name: str, definition
 
 def load_shards(
     conn: Conn,
-) -> list[tuple[int, str, str, int, int | None, str | None, float, int]]:
+) -> list[tuple[int, str, str, int, int | None, str | None, float, int, int]]:
     return list(
         conn.execute(
             "SELECT shard_key, stream_arn, shard_id, start_seq, end_seq, parent_shard_id, created,"
-            " trimmed_seq FROM shards ORDER BY shard_key"
+            " trimmed_seq, lane FROM shards ORDER BY shard_key"
         )
     )
 
@@ -101,14 +101,24 @@ def insert_shard(
     start_seq: int,
     parent_shard_id: str | None,
     created: float,
+    lane: int = 0,
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO shards (stream_arn, shard_id, start_seq, parent_shard_id, created)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (stream_arn, shard_id, start_seq, parent_shard_id, created),
+        "INSERT INTO shards (stream_arn, shard_id, start_seq, parent_shard_id, created, lane)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (stream_arn, shard_id, start_seq, parent_shard_id, created, lane),
     )
     assert cur.lastrowid is not None
     return cur.lastrowid
+
+
+def open_shard_in_lane(conn: Conn, stream_arn: str, lane: int) -> int | None:
+    """The shard_key of the stream's open shard for ``lane`` as this transaction sees it."""
+    row = conn.execute(
+        "SELECT shard_key FROM shards WHERE stream_arn = ? AND lane = ? AND end_seq IS NULL",
+        (stream_arn, lane),
+    ).fetchone()
+    return None if row is None else int(row[0])
 
 
 def shard_is_open(conn: Conn, shard_key: int) -> bool:

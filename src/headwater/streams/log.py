@@ -7,7 +7,10 @@ changed only after the commit that made it true.
 
 from __future__ import annotations
 
+import logging
 import threading
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 import orjson
 
 from headwater.clock import Clock
+from headwater.model.keys import encode_key
 from headwater.storage import rows
 from headwater.storage.store import Store, Txn
 from headwater.streams import ids
@@ -33,6 +37,7 @@ class StreamInfo:
     status: str
     created: float
     key_schema: tuple[tuple[str, str], ...]
+    lanes: int = 1  # open shards at a time; a partition key always maps to the same lane
 
     def to_json(self) -> bytes:
         return orjson.dumps(
@@ -45,6 +50,7 @@ class StreamInfo:
                 "status": self.status,
                 "created": self.created,
                 "key_schema": [list(k) for k in self.key_schema],
+                "lanes": self.lanes,
             }
         )
 
@@ -61,6 +67,7 @@ class StreamInfo:
             status=d["status"],
             created=d["created"],
             key_schema=tuple((k[0], k[1]) for k in d["key_schema"]),
+            lanes=d.get("lanes", 1),
         )
 
 
@@ -74,17 +81,29 @@ class ShardInfo:
     parent_shard_id: str | None
     created: float
     trimmed_seq: int = 0  # every record with seq <= this is gone (retention)
+    lane: int = 0
 
     @property
     def is_open(self) -> bool:
         return self.end_seq is None
 
 
+def lane_of(keys: dict[str, Any], info: StreamInfo) -> int:
+    """Which lane (open shard) an item's records go to: by its partition key, so one item's
+    records always share a shard and keep their order."""
+    hash_name = info.key_schema[0][0]
+    return zlib.crc32(encode_key(keys[hash_name])) % info.lanes
+
+
 class StreamLog:
-    def __init__(self, store: Store, clock: Clock, notifier: ShardNotifier) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, notifier: ShardNotifier, shards_per_stream: int = 1
+    ) -> None:
         self.store = store
         self.clock = clock
         self.notifier = notifier
+        self.shards_per_stream = max(1, shards_per_stream)
+        self._listeners: list[Callable[[str], None]] = []
         self._lock = threading.Lock()
         self._streams: dict[str, StreamInfo] = {}
         self._shards: dict[str, list[ShardInfo]] = {}
@@ -96,9 +115,11 @@ class StreamLog:
         def read(conn: Any) -> None:
             for arn, definition in rows.load_streams(conn):
                 self._streams[arn] = StreamInfo.from_json(arn, definition)
-            for key, arn, shard_id, start, end, parent, created, trimmed in rows.load_shards(conn):
+            for key, arn, shard_id, start, end, parent, created, trimmed, lane in rows.load_shards(
+                conn
+            ):
                 self._shards.setdefault(arn, []).append(
-                    ShardInfo(key, arn, shard_id, start, end, parent, created, trimmed)
+                    ShardInfo(key, arn, shard_id, start, end, parent, created, trimmed, lane)
                 )
                 _low, high = rows.shard_bounds(conn, key)
                 if high is not None:
@@ -156,35 +177,81 @@ class StreamLog:
             now += 0.001
             label = ids.stream_label(now)
             arn = ids.stream_arn(region, account, table_name, label)
+        lanes = self.shards_per_stream
         info = StreamInfo(
-            arn, region, account, table_name, label, view_type, "ENABLED", now, key_schema
+            arn, region, account, table_name, label, view_type, "ENABLED", now, key_schema, lanes
         )
         rows.upsert_stream(txn.conn, arn, region, table_name, info.to_json())
-        start = self._allocate()
-        shard_id = ids.shard_id(now)
-        key = rows.insert_shard(txn.conn, arn, shard_id, start, None, now)
-        shard = ShardInfo(key, arn, shard_id, start, None, None, now)
+        shards = [self._new_shard(txn, arn, None, lane, now) for lane in range(lanes)]
 
         def publish() -> None:
             with self._lock:
                 self._streams[arn] = info
-                self._shards[arn] = [shard]
+                self._shards[arn] = shards
+            self._changed(arn)
 
         txn.after_commit(publish)
         return info
+
+    def _new_shard(
+        self, txn: Txn, arn: str, parent: str | None, lane: int, now: float
+    ) -> ShardInfo:
+        start = self._allocate()
+        shard_id = ids.shard_id(now)
+        key = rows.insert_shard(txn.conn, arn, shard_id, start, parent, now, lane)
+        return ShardInfo(key, arn, shard_id, start, None, parent, now, 0, lane)
+
+    def _close(self, txn: Txn, shard: ShardInfo) -> ShardInfo:
+        last = rows.shard_bounds(txn.conn, shard.shard_key)[1]
+        end = last if last is not None else shard.start_seq
+        rows.close_shard(txn.conn, shard.shard_key, end)
+        return replace(shard, end_seq=end)
+
+    def on_shards_changed(self, listener: Callable[[str], None]) -> None:
+        """``listener(stream_arn)`` runs after a commit that added or closed shards."""
+        self._listeners.append(listener)
+
+    def _changed(self, arn: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(arn)
+            except Exception:
+                logging.getLogger("headwater.streams").exception("shard listener failed")
+
+    def rollover(self, older_than: float) -> int:
+        """Close every open shard created before ``older_than`` and open its child (AWS rolls
+        shards over every ~4 hours). Returns how many shards were rolled over."""
+        rolled = 0
+        for info in self.streams():
+            if info.status != "ENABLED":
+                continue
+            due = [s for s in self.shards(info.arn) if s.is_open and s.created < older_than]
+            if due:
+                rolled += self.store.write(partial(self._roll, info.arn, due))
+        return rolled
+
+    def _roll(self, arn: str, due: list[ShardInfo], txn: Txn) -> int:
+        now = self.clock.time()
+        closed = [self._close(txn, shard) for shard in due]
+        children = [self._new_shard(txn, arn, s.shard_id, s.lane, now) for s in due]
+
+        def publish() -> None:
+            by_id = {s.shard_id: s for s in closed}
+            with self._lock:
+                current = [by_id.get(s.shard_id, s) for s in self._shards.get(arn, [])]
+                self._shards[arn] = current + children
+            self.notifier.wake_all()
+            self._changed(arn)
+
+        txn.after_commit(publish)
+        return len(due)
 
     def disable_stream(self, txn: Txn, arn: str) -> None:
         """Close the stream's open shards; its records stay readable until trimmed."""
         info = self._streams.get(arn)
         if info is None or info.status == "DISABLED":
             return
-        closed: list[ShardInfo] = []
-        for shard in self.shards(arn):
-            if shard.is_open:
-                last = rows.shard_bounds(txn.conn, shard.shard_key)[1]
-                end = last if last is not None else shard.start_seq
-                rows.close_shard(txn.conn, shard.shard_key, end)
-                closed.append(replace(shard, end_seq=end))
+        closed = [self._close(txn, shard) for shard in self.shards(arn) if shard.is_open]
         disabled = replace(info, status="DISABLED")
         rows.upsert_stream(txn.conn, arn, info.region, info.table_name, disabled.to_json())
 
@@ -194,6 +261,7 @@ class StreamLog:
                 by_id = {s.shard_id: s for s in closed}
                 self._shards[arn] = [by_id.get(s.shard_id, s) for s in self._shards.get(arn, [])]
             self.notifier.wake_all()
+            self._changed(arn)
 
         txn.after_commit(publish)
 
@@ -208,10 +276,11 @@ class StreamLog:
         new: dict[str, Any] | None,
         user_identity: dict[str, str] | None = None,
     ) -> int:
-        shard = self.open_shard(info.arn)
-        # In memory a closure shows only after its commit; a disable earlier in the same commit
-        # group must still stop this record, so ask the transaction too.
-        if shard is None or not rows.shard_is_open(txn.conn, shard.shard_key):
+        # The transaction, not memory, says which shard is open: a rollover or a disable
+        # earlier in the same commit group is visible to it before it is to anyone else.
+        lane = lane_of(keys, info) if info.lanes > 1 else 0
+        shard_key = rows.open_shard_in_lane(txn.conn, info.arn, lane)
+        if shard_key is None:
             return -1
         seq = self._allocate()
         now = self.clock.time()
@@ -227,9 +296,8 @@ class StreamLog:
             event_id=ids.event_id(),
             user_identity=user_identity,
         )
-        rows.append_record(txn.conn, shard.shard_key, seq, now, orjson.dumps(record))
-        key = shard.shard_key
-        txn.after_commit(lambda: self.notifier.published(key, seq))
+        rows.append_record(txn.conn, shard_key, seq, now, orjson.dumps(record))
+        txn.after_commit(lambda: self.notifier.published(shard_key, seq))
         return seq
 
     # -- retention (called by the trimmer) ----------------------------------------------

@@ -50,10 +50,16 @@ class StreamService:
         return page, (page[-1].arn if more and page else None)
 
     def describe_stream(
-        self, arn: str, limit: int, exclusive_start_shard: str | None
+        self,
+        arn: str,
+        limit: int,
+        exclusive_start_shard: str | None,
+        child_shards_of: str | None = None,
     ) -> tuple[StreamInfo, list[ShardInfo], str | None]:
         info = self._stream(arn)
         shards = self.log.shards(arn)
+        if child_shards_of is not None:
+            shards = [s for s in shards if s.parent_shard_id == child_shards_of]
         if exclusive_start_shard is not None:
             shard_ids = [s.shard_id for s in shards]
             if exclusive_start_shard in shard_ids:

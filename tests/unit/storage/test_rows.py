@@ -125,13 +125,13 @@ def test_upsert_stream_inserts_then_replaces(conn: sqlite3.Connection) -> None:
 
 def test_inserted_shard_is_loaded_open(conn: sqlite3.Connection) -> None:
     key = rows.insert_shard(conn, "arn:s", "shardId-1", 5, None, 123.5)
-    assert rows.load_shards(conn) == [(key, "arn:s", "shardId-1", 5, None, None, 123.5, 0)]
+    assert rows.load_shards(conn) == [(key, "arn:s", "shardId-1", 5, None, None, 123.5, 0, 0)]
 
 
 def test_close_shard_sets_its_end(conn: sqlite3.Connection) -> None:
     key = rows.insert_shard(conn, "arn:s", "shardId-1", 5, "parent", 1.0)
     rows.close_shard(conn, key, 9)
-    assert rows.load_shards(conn) == [(key, "arn:s", "shardId-1", 5, 9, "parent", 1.0, 0)]
+    assert rows.load_shards(conn) == [(key, "arn:s", "shardId-1", 5, 9, "parent", 1.0, 0, 0)]
 
 
 def test_shard_id_is_unique_per_stream(conn: sqlite3.Connection) -> None:
@@ -252,7 +252,7 @@ def test_trim_records_deletes_only_records_older_than_the_cutoff(
         rows.append_record(conn, key, seq, created, b"{}")
     assert rows.trim_records(conn, key, 25.0, 100) == 2
     assert [seq for seq, _, _ in rows.read_records(conn, key, 0, 10)] == [3]
-    assert rows.load_shards(conn)[0][-1] == 2
+    assert rows.load_shards(conn)[0][7] == 2
     assert rows.trim_records(conn, key, 25.0, 100) is None
 
 

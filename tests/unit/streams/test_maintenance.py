@@ -8,7 +8,7 @@ import pytest
 
 from headwater.errors import ResourceNotFound, TrimmedDataAccess
 from headwater.streams import ids
-from headwater.streams.retention import Trimmer
+from headwater.streams.maintenance import StreamMaintenance as Trimmer
 from tests.unit.streams.support import StreamWorld
 
 DAY = 24 * 60 * 60

@@ -1,8 +1,12 @@
-"""Stream retention: records older than the retention window (24 h, as on AWS) are trimmed.
+"""Stream upkeep over time: shard rollover and retention.
+
+- Rollover: an open shard older than ``rollover_seconds`` (AWS: about 4 hours) is closed and
+  replaced by a child shard (ParentShardId = the old one); 0 turns rollover off.
+- Retention: records older than ``retention_seconds`` (24 h, as on AWS) are trimmed.
 
 A background sweep runs every ``interval`` seconds of real time and at once whenever the clock
-is moved forward, so tests see "a day later" immediately. The wait is a condition wait that the
-clock and shutdown interrupt — never a bare sleep.
+is moved forward, so tests see "four hours later" immediately. The wait is a condition wait that
+the clock and shutdown interrupt — never a bare sleep.
 """
 
 from __future__ import annotations
@@ -16,28 +20,36 @@ from headwater.streams.log import StreamLog
 log = logging.getLogger("headwater.streams")
 
 DEFAULT_RETENTION_SECONDS = 24 * 60 * 60
+DEFAULT_ROLLOVER_SECONDS = 4 * 60 * 60
 
 
-class Trimmer:
+class StreamMaintenance:
     def __init__(
         self,
         streams: StreamLog,
         clock: Clock,
         retention_seconds: float = DEFAULT_RETENTION_SECONDS,
         interval: float = 60.0,
+        rollover_seconds: float = 0.0,
     ) -> None:
         self.streams = streams
         self.clock = clock
         self.retention_seconds = retention_seconds
+        self.rollover_seconds = rollover_seconds
         self.interval = interval
         self._cond = threading.Condition()
         self._poked = False
         self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="headwater-trimmer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="headwater-streams", daemon=True)
 
     def sweep(self) -> int:
-        """Trim everything older than the window now; returns how many shards changed."""
-        return self.streams.trim(self.clock.time() - self.retention_seconds)
+        """Roll over shards that are due, then trim everything older than the window; returns
+        how many shards changed."""
+        now = self.clock.time()
+        rolled = 0
+        if self.rollover_seconds > 0:
+            rolled = self.streams.rollover(now - self.rollover_seconds)
+        return rolled + self.streams.trim(now - self.retention_seconds)
 
     def start(self) -> None:
         self.clock.on_advance(self.poke)
@@ -66,4 +78,4 @@ class Trimmer:
             try:
                 self.sweep()
             except Exception:
-                log.exception("stream retention sweep failed; will try again")
+                log.exception("stream upkeep failed; will try again")
