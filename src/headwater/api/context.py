@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import os
 import re
-import secrets
-import string
 from dataclasses import dataclass, field
 
 DEFAULT_REGION = "us-east-1"
 _CREDENTIAL = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
-_ALPHABET = string.ascii_uppercase + string.digits
 
 
 def region_from_authorization(header: str | None) -> str:
@@ -22,7 +21,8 @@ def region_from_authorization(header: str | None) -> str:
 
 
 def dynamodb_request_id() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(52))
+    """52 characters of [0-9A-Z], as AWS's; base32 of random bytes is cheap and fits."""
+    return base64.b32encode(os.urandom(35)).decode()[:52]
 
 
 @dataclass(frozen=True)

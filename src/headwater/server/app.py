@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from headwater import __version__
 from headwater.api import (
@@ -34,7 +35,7 @@ from headwater.api.errors import SERVICE_NS, json10_error, restjson_error
 from headwater.errors import RequestTooLarge, SerializationError
 from headwater.runtime import Runtime
 
-JSON10 = "application/x-amz-json-1.0"
+JSON10_BYTES = b"application/x-amz-json-1.0"
 MAX_BODY = 16 * 1024 * 1024
 MAX_INVOKE_PAYLOAD = 6 * 1024 * 1024
 
@@ -50,46 +51,77 @@ TARGETS: dict[str, dict[str, Any]] = {
 }
 
 
-def _json10_response(status: int, body: bytes, request_id: str, content_type: str) -> Response:
-    return Response(
-        body,
-        status_code=status,
-        headers={
-            "x-amzn-RequestId": request_id,
-            "x-amz-crc32": str(zlib.crc32(body) & 0xFFFFFFFF),
-        },
-        media_type=content_type,
-    )
-
-
-async def json10_endpoint(request: Request) -> Response:
-    rt: Runtime = request.app.state.runtime
-    ctx = RequestContext(region_from_authorization(request.headers.get("authorization")))
+async def json10(
+    rt: Runtime, headers: dict[bytes, bytes], raw: bytes
+) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """One DynamoDB or DynamoDB Streams call: (status, body, response headers)."""
+    ctx = RequestContext(region_from_authorization(headers.get(b"authorization", b"").decode()))
     content_type = (
-        JSON10 if JSON10 in request.headers.get("content-type", "") else "application/json"
+        JSON10_BYTES if JSON10_BYTES in headers.get(b"content-type", b"") else (b"application/json")
     )
-    target = request.headers.get("x-amz-target", "")
-    prefix, _, operation = target.partition(".")
+    prefix, _, operation = headers.get(b"x-amz-target", b"").decode().partition(".")
     handler = TARGETS.get(prefix, {}).get(operation)
     if handler is None:
-        body = orjson.dumps({"__type": SERVICE_NS + "UnknownOperationException"})
-        return _json10_response(400, body, ctx.request_id, content_type)
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        return Response(b"", status_code=413)
-    try:
+        status, out = 400, orjson.dumps({"__type": SERVICE_NS + "UnknownOperationException"})
+    else:
         try:
-            params = orjson.loads(raw) if raw else {}
-        except orjson.JSONDecodeError:
-            raise SerializationError("") from None
-        if not isinstance(params, dict):
-            raise SerializationError("Start of list found where not expected")
-        result = await handler(rt, ctx, params)
-        out = result if isinstance(result, bytes) else orjson.dumps(result)
-        return _json10_response(200, out, ctx.request_id, content_type)
-    except Exception as exc:
-        status, err = json10_error(exc)
-        return _json10_response(status, orjson.dumps(err), ctx.request_id, content_type)
+            try:
+                params = orjson.loads(raw) if raw else {}
+            except orjson.JSONDecodeError:
+                raise SerializationError("") from None
+            if not isinstance(params, dict):
+                raise SerializationError("Start of list found where not expected")
+            result = await handler(rt, ctx, params)
+            status, out = 200, result if isinstance(result, bytes) else orjson.dumps(result)
+        except Exception as exc:
+            status, err = json10_error(exc)
+            out = orjson.dumps(err)
+    return (
+        status,
+        out,
+        [
+            (b"content-type", content_type),
+            (b"content-length", str(len(out)).encode()),
+            (b"x-amzn-requestid", ctx.request_id.encode()),
+            (b"x-amz-crc32", str(zlib.crc32(out) & 0xFFFFFFFF).encode()),
+        ],
+    )
+
+
+class Json10FastPath:
+    """``POST /`` (the hot path of every DynamoDB call) straight on ASGI, without routing,
+    middleware or request objects; everything else goes to the Starlette app."""
+
+    def __init__(self, app: Starlette, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/":
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                await _send(send, 413, b"", [(b"content-length", b"0")])
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        headers = dict(scope["headers"])
+        status, body, out_headers = await json10(self.runtime, headers, b"".join(chunks))
+        await _send(send, status, body, out_headers)
+
+
+async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def dynamodb_health(request: Request) -> Response:
@@ -269,7 +301,7 @@ async def clock(request: Request) -> Response:
     return JSONResponse({"time": rt.clock.time(), "offset": rt.clock.offset})
 
 
-def create_app(runtime: Runtime) -> Starlette:
+def create_app(runtime: Runtime) -> Json10FastPath:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime.start()
@@ -280,7 +312,6 @@ def create_app(runtime: Runtime) -> Starlette:
 
     lam = "/2015-03-31"
     routes = [
-        Route("/", json10_endpoint, methods=["POST"]),
         Route("/", dynamodb_health, methods=["GET"]),
         Route("/_headwater/health", health, methods=["GET"]),
         Route("/_headwater/clock", clock, methods=["GET", "POST"]),
@@ -303,4 +334,4 @@ def create_app(runtime: Runtime) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
-    return app
+    return Json10FastPath(app, runtime)
