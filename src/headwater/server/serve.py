@@ -52,6 +52,8 @@ def serve(settings: Settings, on_ready: Callable[[Settings, Runtime], None] | No
         lifespan="on",
         http=QuickAckHttpToolsProtocol,
         timeout_graceful_shutdown=5,
+        proxy_headers=False,
+        server_header=False,
     )
 
     def ready() -> None:
