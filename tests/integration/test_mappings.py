@@ -305,7 +305,7 @@ def test_unsupported_parameters_are_refused_not_ignored(ddb: Any, lam: Any, tmp_
             FunctionName=fn,
             EventSourceArn=stream,
             StartingPosition="LATEST",
-            BisectBatchOnFunctionError=True,
+            ParallelizationFactor=2,
         )
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert "does not run event source mappings with" in str(err.value)

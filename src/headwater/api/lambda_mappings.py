@@ -89,7 +89,8 @@ def _common_changes(body: Body) -> Body:
     age = body.get("MaximumRecordAgeInSeconds")
     if age is not None and 0 <= age < 60:
         raise InvalidParameterValue(
-            "MaximumRecordAgeInSeconds must be -1 or between 60 and 604800 seconds"
+            "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 "
+            "(inclusive)"
         )
     dest = body.get("DestinationConfig")
     if dest is not None:
@@ -109,14 +110,10 @@ def _check_not_yet(changes: Body) -> None:
     """Refuse what the runtime would silently ignore: a mapping must behave as configured."""
     unsupported = {
         "parallelization_factor": 1,
-        "bisect_on_error": False,
         "tumbling_window": 0,
-        "function_response_types": [],
         "maximum_batching_window": 0,
         "on_failure_destination": None,
         "filter_criteria": None,
-        "maximum_retry_attempts": -1,
-        "maximum_record_age": -1,
     }
     for attr, default in unsupported.items():
         if attr in changes and changes[attr] not in (default, None) and changes[attr] != []:

@@ -1,9 +1,10 @@
 """One poller per (mapping, shard): read a batch, invoke, checkpoint, repeat.
 
 The poller sleeps on the shard's notifier until a commit adds records past its position — it
-never polls on a timer. A batch is retried until it succeeds (the full error ladder — retry
-limits, bisecting, partial failures, destinations — belongs to a later layer of this module);
-meanwhile other pollers, and so other mappings and shards, go on untouched.
+never polls on a timer. A failed batch climbs AWS's error ladder (decided in ``policy.py``):
+partial batch failures rewind to the lowest failed record, BisectBatchOnFunctionError splits
+the batch, MaximumRetryAttempts and MaximumRecordAgeInSeconds give records up so the shard moves
+on. Meanwhile other pollers, and so other mappings and shards, go on untouched.
 """
 
 from __future__ import annotations
@@ -11,10 +12,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from headwater.mapping.events import lambda_event
 from headwater.mapping.invoker import Invoker, Outcome
+from headwater.mapping.policy import (
+    RECORD_AGE_EXCEEDED,
+    RETRIES_EXHAUSTED,
+    LadderSettings,
+    judge,
+    next_step,
+    too_old,
+)
+from headwater.streams.ids import format_sequence
 from headwater.streams.log import ShardInfo, StreamLog
 
 log = logging.getLogger("headwater.mapping")
@@ -34,6 +44,10 @@ class PollerSettings:
     function_arn: str
     stream_arn: str
     batch_size: int
+    ladder: LadderSettings = field(default_factory=LadderSettings)
+
+
+Rows = list[tuple[int, float, bytes]]
 
 
 class ShardPoller:
@@ -56,6 +70,11 @@ class ShardPoller:
         self._checkpoint = checkpoint
         self._report = report
         self._finished = finished
+        self._window: Rows | None = None  # records being retried (after a failure or a split)
+        self._rest: list[Rows] = []  # right halves still to do after a bisect, nearest last
+        self._retries = 0
+        self._invocations = 0
+        self.given_up = 0  # records discarded by the error ladder
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"poller-{settings.uuid[:8]}-{shard.shard_id[-8:]}", daemon=True
@@ -114,9 +133,9 @@ class ShardPoller:
                 return
 
     def _step(self, attempt: int) -> int:
-        """One round: wait for records or deliver one batch. Returns the new failure count,
-        or -1 when the shard is finished."""
-        rows = self._batch()
+        """One round: wait for records or make one delivery attempt. Returns the number of
+        consecutive failures (for the pause), or -1 when the shard is finished."""
+        rows = self._window if self._window is not None else self._batch()
         if not rows:
             if self._exhausted():
                 return -1
@@ -124,25 +143,84 @@ class ShardPoller:
                 self.shard.shard_key, self.next_seq - 1, None, self._stop.is_set
             )
             return attempt
+        ladder = self.settings.ladder
+        now = self._log.clock.time()
+        stale = 0
+        while stale < len(rows) and too_old(rows[stale][1], now, ladder):
+            stale += 1
+        if stale:  # too old when polled: discarded without invoking (spec §6.3)
+            self._give_up(rows[:stale], RECORD_AGE_EXCEEDED)
+            self._window = rows[stale:] or None
+            if self._window is None:
+                self._next_window()
+            return 0
         payload = lambda_event([r[2] for r in rows], self.settings.stream_arn)
         outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
-        if outcome.ok:
-            last = rows[-1][0]
-            self._checkpoint(self.shard.shard_id, last)
-            self.next_seq = last + 1
-            self._report(outcome, len(rows))
+        self._invocations += 1
+        sequence_numbers = [format_sequence(r[0]) for r in rows]
+        verdict = judge(outcome, ladder, sequence_numbers)
+        # A partial batch failure is a problem even though the invocation itself succeeded.
+        self._report(
+            Outcome("function_error") if outcome.ok and not verdict.ok else outcome, len(rows)
+        )
+        if verdict.ok:
+            self._done(rows)
             return 0
         if self._stop.is_set():
             return attempt
-        attempt += 1
-        self._report(outcome, len(rows))
+        if verdict.failed_from:
+            self._checkpoint(self.shard.shard_id, rows[verdict.failed_from - 1][0])
+            self.next_seq = rows[verdict.failed_from - 1][0] + 1
+            rows = rows[verdict.failed_from :]
+        retries = self._retries + (1 if verdict.counts else 0)
+        step = next_step(verdict, retries, len(rows), rows[0][1], now, ladder)
         log.warning(
-            "mapping %s: batch of %d record(s) from %s failed (%s); retry %d",
+            "mapping %s: batch of %d record(s) from %s failed (%s); %s",
             self.settings.uuid,
             len(rows),
             self.shard.shard_id,
-            outcome.status,
-            attempt,
+            outcome.status if not verdict.partial else "partial batch failure",
+            step.action.replace("_", " "),
         )
+        if step.action == "give_up":
+            self._give_up(rows, step.condition or RETRIES_EXHAUSTED)
+            self._next_window()
+            return 0
+        if step.action == "bisect":
+            middle = len(rows) // 2
+            self._window = rows[:middle]
+            self._rest.append(rows[middle:])
+            return 0
+        self._retries = retries
+        self._window = rows
+        attempt += 1
         self._stop.wait(retry_delay(attempt))
         return attempt
+
+    def _done(self, rows: Rows) -> None:
+        last = rows[-1][0]
+        self._checkpoint(self.shard.shard_id, last)
+        self.next_seq = last + 1
+        self._next_window()
+
+    def _next_window(self) -> None:
+        self._window = self._rest.pop() if self._rest else None
+        self._retries = 0
+        self._invocations = 0
+
+    def _give_up(self, rows: Rows, condition: str) -> None:
+        """Discard records the ladder gave up on; the shard moves on past them."""
+        last = rows[-1][0]
+        log.warning(
+            "mapping %s: discarding %d record(s) %s..%s from %s (%s after %d invocation(s))",
+            self.settings.uuid,
+            len(rows),
+            format_sequence(rows[0][0]),
+            format_sequence(last),
+            self.shard.shard_id,
+            condition,
+            self._invocations,
+        )
+        self.given_up += len(rows)
+        self._checkpoint(self.shard.shard_id, last)
+        self.next_seq = last + 1

@@ -20,6 +20,7 @@ from headwater.errors import ResourceNotFound
 from headwater.mapping import config as states
 from headwater.mapping.config import MappingConfig
 from headwater.mapping.invoker import Invoker, Outcome
+from headwater.mapping.policy import REPORT_BATCH_ITEM_FAILURES, LadderSettings
 from headwater.mapping.poller import PollerSettings, ShardPoller
 from headwater.storage import rows
 from headwater.storage.store import Store, Txn
@@ -162,7 +163,16 @@ class MappingSupervisor:
         a parent shard is processed to its end before its children (per-key order)."""
         checkpoints = self.store.read(lambda conn: rows.load_checkpoints(conn, mapping.uuid))
         settings = PollerSettings(
-            mapping.uuid, mapping.function_arn, mapping.event_source_arn, mapping.batch_size
+            mapping.uuid,
+            mapping.function_arn,
+            mapping.event_source_arn,
+            mapping.batch_size,
+            LadderSettings(
+                maximum_retry_attempts=mapping.maximum_retry_attempts,
+                maximum_record_age=mapping.maximum_record_age,
+                bisect_on_error=mapping.bisect_on_error,
+                report_item_failures=REPORT_BATCH_ITEM_FAILURES in mapping.function_response_types,
+            ),
         )
         shards = self.streams.shards(mapping.event_source_arn)
         known = {shard.shard_id for shard in shards}

@@ -1,0 +1,176 @@
+"""The event source mapping's error ladder with real workers: retry limits, partial batch
+failures, bisecting and record age (spec §6.3–6.5, §6.7)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import create_function, create_stream_table, wait_until
+
+# Records every invocation's keys; fails (raises) whenever a key listed in FAIL_KEYS is in the
+# batch, or reports those keys as batch item failures when REPORT is set.
+HANDLER = """
+import json, os
+
+def handler(event, context):
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]]
+    with open(os.environ["OUT"], "a") as out:
+        out.write(json.dumps(keys) + "\\n")
+    fail = set(os.environ.get("FAIL_KEYS", "").split(","))
+    flag = os.environ.get("FAIL_WHILE")
+    if flag and not os.path.exists(flag):
+        fail = set()
+    bad = [r for r in event["Records"] if r["dynamodb"]["Keys"]["pk"]["S"] in fail]
+    if not bad:
+        return None
+    if os.environ.get("REPORT"):
+        response = os.environ["REPORT"]
+        if response == "valid":
+            return {"batchItemFailures": [
+                {"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in bad]}
+        return json.loads(response)
+    raise RuntimeError("poison: " + ",".join(r["dynamodb"]["Keys"]["pk"]["S"] for r in bad))
+"""
+
+
+def _calls(path: Path) -> list[list[str]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def _setup(
+    ddb: Any, lam: Any, tmp_path: Path, env: dict[str, str], **mapping: Any
+) -> tuple[str, Path, str]:
+    table, stream = create_stream_table(ddb)
+    out = tmp_path / "calls"
+    fn = create_function(lam, HANDLER, env={"OUT": str(out), **env})
+    uuid = lam.create_event_source_mapping(
+        FunctionName=fn, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", **mapping
+    )["UUID"]
+    resting = "Enabled" if mapping.get("Enabled", True) else "Disabled"
+    wait_until(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == resting)
+    return table, out, uuid
+
+
+def _put(ddb: Any, table: str, *keys: str) -> None:
+    for key in keys:
+        ddb.put_item(TableName=table, Item={"pk": {"S": key}})
+
+
+def test_maximum_retry_attempts_gives_the_batch_up_and_moves_on(
+    ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    table, out, _ = _setup(
+        ddb, lam, tmp_path, {"FAIL_KEYS": "poison"}, BatchSize=1, MaximumRetryAttempts=2
+    )
+    _put(ddb, table, "poison", "after")
+    wait_until(lambda: ["after"] in _calls(out))
+    calls = _calls(out)
+    assert calls.count(["poison"]) == 3  # the first attempt and two retries
+    assert calls[-1] == ["after"]
+
+
+def test_reported_item_failure_rewinds_to_the_lowest_failed_record(
+    ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    flag = tmp_path / "failing"
+    flag.write_text("x")
+    table, out, uuid = _setup(
+        ddb,
+        lam,
+        tmp_path,
+        {"FAIL_KEYS": "b", "FAIL_WHILE": str(flag), "REPORT": "valid"},
+        BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        Enabled=False,
+    )
+    _put(ddb, table, "a", "b", "c")
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    wait_until(lambda: len(_calls(out)) >= 3)
+    flag.unlink()
+    wait_until(lambda: lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK")
+    calls = _calls(out)
+    assert calls[0] == ["a", "b", "c"]
+    # Every retry starts at b: a was done, and c comes after the failed record.
+    assert all(call == ["b", "c"] for call in calls[1:])
+
+
+def test_malformed_partial_response_fails_the_whole_batch(
+    ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    table, out, uuid = _setup(
+        ddb,
+        lam,
+        tmp_path,
+        {"FAIL_KEYS": "b", "REPORT": json.dumps({"batchItemFailures": [{"itemIdentifier": 1}]})},
+        BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        MaximumRetryAttempts=1,
+        Enabled=False,
+    )
+    _put(ddb, table, "a", "b")
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    _put(ddb, table, "c")
+    wait_until(lambda: ["c"] in _calls(out))
+    calls = _calls(out)
+    assert calls[:2] == [["a", "b"], ["a", "b"]]  # whole batch, 1 + 1 retry, then given up
+
+
+def test_bisect_isolates_the_poison_record(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    table, out, uuid = _setup(
+        ddb,
+        lam,
+        tmp_path,
+        {"FAIL_KEYS": "p"},
+        BatchSize=4,
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=0,
+        Enabled=False,
+    )
+    _put(ddb, table, "a", "b", "p", "d")
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    _put(ddb, table, "z")
+    wait_until(lambda: ["z"] in _calls(out))
+    calls = _calls(out)
+    assert calls[0] == ["a", "b", "p", "d"]
+    assert ["a", "b"] in calls and ["p", "d"] in calls
+    assert ["p"] in calls and ["d"] in calls
+    assert max(len(c) for c in calls[1:]) <= 2
+    delivered = {key for call in calls for key in call if key != "p"}
+    assert delivered == {"a", "b", "d", "z"}
+
+
+def test_maximum_record_age_discards_records_that_grow_too_old(
+    server: Any, ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    table, out, _ = _setup(
+        ddb, lam, tmp_path, {"FAIL_KEYS": "old"}, BatchSize=1, MaximumRecordAgeInSeconds=60
+    )
+    _put(ddb, table, "old")
+    wait_until(lambda: len(_calls(out)) >= 2)  # failing and being retried
+    server.advance_clock(61)
+    _put(ddb, table, "fresh")
+    wait_until(lambda: ["fresh"] in _calls(out), timeout=20)
+    assert _calls(out)[-1] == ["fresh"]
+
+
+def test_record_age_out_of_range_is_refused(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    import pytest
+    from botocore.exceptions import ClientError
+
+    _table, stream = create_stream_table(ddb)
+    fn = create_function(lam, HANDLER, env={"OUT": str(tmp_path / "o")})
+    with pytest.raises(ClientError) as err:
+        lam.create_event_source_mapping(
+            FunctionName=fn,
+            EventSourceArn=stream,
+            StartingPosition="LATEST",
+            MaximumRecordAgeInSeconds=30,
+        )
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert err.value.response["Error"]["Message"] == (
+        "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)"
+    )
