@@ -44,7 +44,11 @@ def _members(service: str, operation: str) -> list[str]:
     return list(shape.members) if shape is not None else []
 
 
-_SERVICES = {"DynamoDB_20120810": "dynamodb", "DynamoDBStreams_20120810": "dynamodbstreams"}
+_SERVICES = {
+    "DynamoDB_20120810": "dynamodb",
+    "DynamoDBStreams_20120810": "dynamodbstreams",
+    "AmazonSQS": "sqs",
+}
 _CASES = [(_SERVICES[prefix], prefix, op) for prefix, ops in TARGETS.items() for op in ops]
 
 

@@ -28,6 +28,7 @@ from headwater.api import (
     dynamodb_reads,
     lambda_functions,
     lambda_mappings,
+    sqs,
     streams,
 )
 from headwater.api.context import RequestContext, region_from_authorization
@@ -48,6 +49,7 @@ TARGETS: dict[str, dict[str, Any]] = {
         **dynamodb_partiql.OPERATIONS,
     },
     "DynamoDBStreams_20120810": streams.OPERATIONS,
+    "AmazonSQS": sqs.OPERATIONS,
 }
 
 
