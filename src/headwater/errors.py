@@ -11,6 +11,7 @@ They carry facts and AWS's wording, never HTTP details::
     ├── ConditionalCheckFailed          ConditionalCheckFailedException (+ Item)
     ├── TransactionCanceled             TransactionCanceledException (+ CancellationReasons)
     ├── IdempotentParameterMismatch     IdempotentParameterMismatchException
+    ├── DuplicateItem                   DuplicateItemException (PartiQL INSERT)
     ├── LimitExceeded                   LimitExceededException
     ├── ExpiredIterator                 ExpiredIteratorException
     ├── TrimmedDataAccess               TrimmedDataAccessException
@@ -117,3 +118,9 @@ class TransactionCanceled(HeadwaterError):
 
 class IdempotentParameterMismatch(HeadwaterError):
     code = "IdempotentParameterMismatchException"
+
+
+class DuplicateItem(HeadwaterError):
+    """A PartiQL INSERT found an item with the same primary key."""
+
+    code = "DuplicateItemException"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from headwater.mapping.events import lambda_event
+from headwater.mapping.failures import GivenUp
 from headwater.mapping.invoker import Invoker, Outcome
 from headwater.mapping.policy import (
     RECORD_AGE_EXCEEDED,
@@ -61,6 +62,7 @@ class ShardPoller:
         checkpoint: Callable[[str, int], None],
         report: Callable[[Outcome, int], None],
         finished: Callable[[str], None] | None = None,
+        on_failure: Callable[[GivenUp, bytes], None] | None = None,
     ) -> None:
         self.settings = settings
         self.shard = shard
@@ -70,6 +72,9 @@ class ShardPoller:
         self._checkpoint = checkpoint
         self._report = report
         self._finished = finished
+        self._on_failure = on_failure
+        self._last_request_id = ""
+        self._last_function_error: str | None = None
         self._window: Rows | None = None  # records being retried (after a failure or a split)
         self._rest: list[Rows] = []  # right halves still to do after a bisect, nearest last
         self._retries = 0
@@ -159,6 +164,8 @@ class ShardPoller:
         self._invocations += 1
         sequence_numbers = [format_sequence(r[0]) for r in rows]
         verdict = judge(outcome, ladder, sequence_numbers)
+        self._last_request_id = outcome.request_id
+        self._last_function_error = verdict.function_error
         # A partial batch failure is a problem even though the invocation itself succeeded.
         self._report(
             Outcome("function_error") if outcome.ok and not verdict.ok else outcome, len(rows)
@@ -222,5 +229,26 @@ class ShardPoller:
             self._invocations,
         )
         self.given_up += len(rows)
+        if self._on_failure is not None:
+            given_up = GivenUp(
+                function_arn=self.settings.function_arn,
+                stream_arn=self.settings.stream_arn,
+                shard_id=self.shard.shard_id,
+                condition=condition,
+                invocations=self._invocations,
+                request_id=self._last_request_id,
+                function_error=self._last_function_error,
+                first_seq=rows[0][0],
+                last_seq=last,
+                first_created=rows[0][1],
+                last_created=rows[-1][1],
+                count=len(rows),
+            )
+            try:
+                self._on_failure(
+                    given_up, lambda_event([r[2] for r in rows], self.settings.stream_arn)
+                )
+            except Exception:
+                log.exception("mapping %s: the on-failure destination failed", self.settings.uuid)
         self._checkpoint(self.shard.shard_id, last)
         self.next_seq = last + 1

@@ -19,6 +19,7 @@ from headwater.clock import Clock
 from headwater.errors import ResourceNotFound
 from headwater.mapping import config as states
 from headwater.mapping.config import MappingConfig
+from headwater.mapping.failures import FailureSink, GivenUp, send
 from headwater.mapping.invoker import Invoker, Outcome
 from headwater.mapping.policy import REPORT_BATCH_ITEM_FAILURES, LadderSettings
 from headwater.mapping.poller import PollerSettings, ShardPoller
@@ -30,7 +31,15 @@ log = logging.getLogger("headwater.mapping")
 
 
 class MappingSupervisor:
-    def __init__(self, store: Store, streams: StreamLog, invoker: Invoker, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        streams: StreamLog,
+        invoker: Invoker,
+        clock: Clock,
+        destinations: FailureSink | None = None,
+    ) -> None:
+        self.destinations = destinations
         self.store = store
         self.streams = streams
         self.invoker = invoker
@@ -205,6 +214,7 @@ class MappingSupervisor:
                     checkpoint=partial(self._save_checkpoint, mapping.uuid),
                     report=partial(self._report, mapping.uuid),
                     finished=partial(self._shard_finished, mapping.uuid),
+                    on_failure=partial(self._on_failure, mapping.uuid),
                 )
             )
         with self._lock:
@@ -218,6 +228,14 @@ class MappingSupervisor:
                 group[poller.shard.shard_id] = poller
         for poller in started:
             poller.start()
+
+    def _on_failure(self, uuid: str, given_up: GivenUp, event: bytes) -> None:
+        """Records were given up: send AWS's invocation record to the on-failure destination."""
+        with self._lock:
+            mapping = self._mappings.get(uuid)
+            target = mapping.on_failure_destination if mapping is not None else None
+        if target and self.destinations is not None:
+            send(self.destinations, target, given_up, self.clock.time(), uuid, event)
 
     def _shard_finished(self, uuid: str, shard_id: str) -> None:
         """A poller read its closed shard to the end: its children may start now."""
