@@ -18,6 +18,7 @@ from headwater.errors import (
 )
 from headwater.functions.registry import parse_function_name
 from headwater.mapping.config import MappingConfig
+from headwater.mapping.filtering import compile_filters
 from headwater.runtime import Runtime
 
 SHAPES = ShapeValidator("lambda")
@@ -102,6 +103,7 @@ def _common_changes(body: Body) -> Body:
         changes["on_failure_destination"] = target or None
     if "FilterCriteria" in body:
         criteria = body["FilterCriteria"]
+        compile_filters(criteria)  # InvalidParameterValue for a bad pattern, as AWS answers
         changes["filter_criteria"] = criteria if criteria and criteria.get("Filters") else None
     return changes
 
@@ -113,7 +115,6 @@ def _check_not_yet(changes: Body) -> None:
         "tumbling_window": 0,
         "maximum_batching_window": 0,
         "on_failure_destination": None,
-        "filter_criteria": None,
     }
     for attr, default in unsupported.items():
         if attr in changes and changes[attr] not in (default, None) and changes[attr] != []:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import orjson
 
 from headwater.mapping.events import lambda_event
 from headwater.mapping.failures import GivenUp
+from headwater.mapping.filtering import FilterSet
 from headwater.mapping.invoker import Invoker, Outcome
 from headwater.mapping.policy import (
     RECORD_AGE_EXCEEDED,
@@ -46,6 +49,7 @@ class PollerSettings:
     stream_arn: str
     batch_size: int
     ladder: LadderSettings = field(default_factory=LadderSettings)
+    filters: FilterSet | None = None
 
 
 Rows = list[tuple[int, float, bytes]]
@@ -159,11 +163,20 @@ class ShardPoller:
             if self._window is None:
                 self._next_window()
             return 0
-        payload = lambda_event([r[2] for r in rows], self.settings.stream_arn)
+        delivered = self._matching(rows)
+        if not delivered:  # every record filtered out: the iterator moves past them
+            self._done(rows)
+            return 0
+        payload = lambda_event([r[2] for r in delivered], self.settings.stream_arn)
         outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
         self._invocations += 1
-        sequence_numbers = [format_sequence(r[0]) for r in rows]
+        sequence_numbers = [format_sequence(r[0]) for r in delivered]
         verdict = judge(outcome, ladder, sequence_numbers)
+        if verdict.failed_from:  # an index into what was delivered: make it one into rows
+            first_failed = delivered[verdict.failed_from][0]
+            verdict = replace(
+                verdict, failed_from=next(i for i, r in enumerate(rows) if r[0] == first_failed)
+            )
         self._last_request_id = outcome.request_id
         self._last_function_error = verdict.function_error
         # A partial batch failure is a problem even though the invocation itself succeeded.
@@ -203,6 +216,14 @@ class ShardPoller:
         attempt += 1
         self._stop.wait(retry_delay(attempt))
         return attempt
+
+    def _matching(self, rows: Rows) -> Rows:
+        """The records the mapping's FilterCriteria let through (all when it has none)."""
+        filters = self.settings.filters
+        if filters is None:
+            return rows
+        suffix = {"eventSourceARN": self.settings.stream_arn}
+        return [r for r in rows if filters.matches({**orjson.loads(r[2]), **suffix})]
 
     def _done(self, rows: Rows) -> None:
         last = rows[-1][0]

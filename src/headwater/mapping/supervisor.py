@@ -20,6 +20,7 @@ from headwater.errors import ResourceNotFound
 from headwater.mapping import config as states
 from headwater.mapping.config import MappingConfig
 from headwater.mapping.failures import FailureSink, GivenUp, send
+from headwater.mapping.filtering import compile_filters
 from headwater.mapping.invoker import Invoker, Outcome
 from headwater.mapping.policy import REPORT_BATCH_ITEM_FAILURES, LadderSettings
 from headwater.mapping.poller import PollerSettings, ShardPoller
@@ -182,6 +183,7 @@ class MappingSupervisor:
                 bisect_on_error=mapping.bisect_on_error,
                 report_item_failures=REPORT_BATCH_ITEM_FAILURES in mapping.function_response_types,
             ),
+            compile_filters(mapping.filter_criteria),
         )
         shards = self.streams.shards(mapping.event_source_arn)
         known = {shard.shard_id for shard in shards}
