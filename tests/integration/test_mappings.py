@@ -309,3 +309,29 @@ def test_unsupported_parameters_are_refused_not_ignored(ddb: Any, lam: Any, tmp_
         )
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert "does not run event source mappings with" in str(err.value)
+
+
+def test_batching_window_gathers_records_into_one_batch(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    out = tmp_path / "events"
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(out)})
+    _map(lam, fn, stream, position="LATEST", MaximumBatchingWindowInSeconds=2)
+    for i in range(5):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"w{i}"}})
+    wait_until(lambda: len(_keys(_events(out))) == 5)
+    assert [len(e["Records"]) for e in _events(out)] == [5]
+
+
+def test_a_full_batch_does_not_wait_for_the_window(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    import time
+
+    out = tmp_path / "events"
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(out)})
+    _map(lam, fn, stream, position="LATEST", BatchSize=3, MaximumBatchingWindowInSeconds=300)
+    begin = time.monotonic()
+    for i in range(3):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"f{i}"}})
+    wait_until(lambda: len(_keys(_events(out))) == 3, timeout=20)
+    assert time.monotonic() - begin < 20
+    assert [len(e["Records"]) for e in _events(out)] == [3]

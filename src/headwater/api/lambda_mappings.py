@@ -113,7 +113,6 @@ def _check_not_yet(changes: Body) -> None:
     unsupported = {
         "parallelization_factor": 1,
         "tumbling_window": 0,
-        "maximum_batching_window": 0,
         "on_failure_destination": None,
     }
     for attr, default in unsupported.items():

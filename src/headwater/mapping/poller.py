@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -50,6 +51,7 @@ class PollerSettings:
     batch_size: int
     ladder: LadderSettings = field(default_factory=LadderSettings)
     filters: FilterSet | None = None
+    batching_window: float = 0.0  # MaximumBatchingWindowInSeconds
 
 
 Rows = list[tuple[int, float, bytes]]
@@ -112,14 +114,40 @@ class ShardPoller:
             return False
         return not self._log.read(shard.shard_key, self.next_seq, 1)
 
-    def _batch(self) -> list[tuple[int, float, bytes]]:
-        rows = self._log.read(self.shard.shard_key, self.next_seq, self.settings.batch_size)
+    def _batch(self) -> Rows:
+        """The next batch: up to BatchSize records and 6 MB. With a batching window, a batch
+        that is not full waits (woken by each commit) until it fills or the window ends."""
+        rows = self._read()
+        window = self.settings.batching_window
+        if not rows or window <= 0 or self._full(rows):
+            return rows
+        deadline = time.monotonic() + window
+        while not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._log.notifier.wait(self.shard.shard_key, rows[-1][0], remaining, self._stop.is_set)
+            rows = self._read()
+            if self._full(rows):
+                break
+        return rows
+
+    def _full(self, rows: Rows) -> bool:
+        return len(rows) >= self.settings.batch_size or self._too_big(rows) < len(rows)
+
+    @staticmethod
+    def _too_big(rows: Rows) -> int:
+        """How many leading rows fit in one invocation payload."""
         size = 0
         for i, (_seq, _created, record) in enumerate(rows):
             size += len(record) + 100
             if i and size > MAX_BATCH_BYTES:
-                return rows[:i]
-        return rows
+                return i
+        return len(rows)
+
+    def _read(self) -> Rows:
+        rows = self._log.read(self.shard.shard_key, self.next_seq, self.settings.batch_size)
+        return rows[: self._too_big(rows)]
 
     def _run(self) -> None:
         attempt = 0

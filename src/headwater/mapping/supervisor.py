@@ -184,6 +184,7 @@ class MappingSupervisor:
                 report_item_failures=REPORT_BATCH_ITEM_FAILURES in mapping.function_response_types,
             ),
             compile_filters(mapping.filter_criteria),
+            float(mapping.maximum_batching_window),
         )
         shards = self.streams.shards(mapping.event_source_arn)
         known = {shard.shard_id for shard in shards}
