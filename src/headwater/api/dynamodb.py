@@ -21,8 +21,10 @@ from headwater.expressions import (
     updated_attributes,
 )
 from headwater.runtime import Runtime
+from headwater.tables import indexes
 from headwater.tables.catalog import TableInfo
 from headwater.tables.control import StreamSpec, TableSpec, check_table_name
+from headwater.tables.index_rules import IndexSpec, IndexUpdate
 
 SHAPES = ShapeValidator("dynamodb")
 
@@ -63,8 +65,43 @@ def _on_fail(body: Body) -> bool:
     return body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
 
 
+def _projection(index: indexes.IndexDef) -> Body:
+    projection: Body = {"ProjectionType": index.projection_type}
+    if index.projection_type == "INCLUDE":
+        projection["NonKeyAttributes"] = list(index.non_key_attributes)
+    return projection
+
+
+def _index_description(
+    info: TableInfo, index: indexes.IndexDef, stats: tuple[int, int], status: str | None
+) -> Body:
+    count, size = stats
+    desc: Body = {
+        "IndexName": index.name,
+        "KeySchema": [{"AttributeName": n, "KeyType": k} for n, k in index.key_schema_pairs],
+        "Projection": _projection(index),
+    }
+    if index.is_global:
+        desc["IndexStatus"] = status or index.status
+        if index.status == indexes.CREATING:
+            desc["Backfilling"] = index.backfilling
+        desc["ProvisionedThroughput"] = {
+            "NumberOfDecreasesToday": 0,
+            "ReadCapacityUnits": index.read_capacity,
+            "WriteCapacityUnits": index.write_capacity,
+        }
+    desc["IndexSizeBytes"] = size
+    desc["ItemCount"] = count
+    desc["IndexArn"] = info.index_arn(index.name)
+    return desc
+
+
 def describe(
-    rt: Runtime, info: TableInfo, status: str | None = None, stats: tuple[int, int] | None = None
+    rt: Runtime,
+    info: TableInfo,
+    status: str | None = None,
+    stats: tuple[int, int] | None = None,
+    index_stats: dict[str, tuple[int, int]] | None = None,
 ) -> Body:
     count, size = stats if stats is not None else (0, 0)
     desc: Body = {
@@ -99,6 +136,19 @@ def describe(
     if info.latest_stream_arn is not None:
         desc["LatestStreamLabel"] = info.latest_stream_label
         desc["LatestStreamArn"] = info.latest_stream_arn
+    # A new table's global indexes are created with it (CreateTable's response says CREATING).
+    index_status = "CREATING" if status == "CREATING" else None
+    for key, group in (
+        ("LocalSecondaryIndexes", info.local_indexes),
+        ("GlobalSecondaryIndexes", info.global_indexes),
+    ):
+        if group:
+            desc[key] = [
+                _index_description(
+                    info, index, (index_stats or {}).get(index.name, (0, 0)), index_status
+                )
+                for index in group
+            ]
     return desc
 
 
@@ -108,6 +158,43 @@ def _table_name(rt: Runtime, operation: str, body: Body) -> str:
     if name is not None and not isinstance(name, str):
         SHAPES.validate(operation, body)  # raises SerializationException
     return check_table_name(name)
+
+
+def _index_spec(raw: Body) -> IndexSpec:
+    projection = raw.get("Projection") or {}
+    throughput = raw.get("ProvisionedThroughput") or {}
+    non_key = projection.get("NonKeyAttributes")
+    return IndexSpec(
+        name=raw["IndexName"],
+        key_schema=tuple((k["AttributeName"], k["KeyType"]) for k in raw["KeySchema"]),
+        projection_type=projection.get("ProjectionType"),
+        non_key_attributes=None if non_key is None else tuple(non_key),
+        read_capacity=throughput.get("ReadCapacityUnits"),
+        write_capacity=throughput.get("WriteCapacityUnits"),
+    )
+
+
+def _index_specs(value: Any) -> tuple[IndexSpec, ...] | None:
+    return None if value is None else tuple(_index_spec(raw) for raw in value)
+
+
+def _index_update(raw: Body) -> IndexUpdate:
+    kinds = tuple(kind for kind in ("Update", "Create", "Delete") if raw.get(kind) is not None)
+    if not kinds:
+        return IndexUpdate(())
+    action = raw[kinds[0]]
+    throughput = (action.get("ProvisionedThroughput") or {}) if kinds[0] == "Update" else {}
+    return IndexUpdate(
+        kinds,
+        name=action.get("IndexName", ""),
+        create=_index_spec(action) if kinds[0] == "Create" else None,
+        read_capacity=throughput.get("ReadCapacityUnits"),
+        write_capacity=throughput.get("WriteCapacityUnits"),
+    )
+
+
+def _definitions(value: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((a["AttributeName"], a["AttributeType"]) for a in value or ())
 
 
 def _stream_spec(value: Any) -> StreamSpec | None:
@@ -133,11 +220,14 @@ async def create_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
         read_capacity=throughput.get("ReadCapacityUnits"),
         write_capacity=throughput.get("WriteCapacityUnits"),
         stream=_stream_spec(body.get("StreamSpecification")),
-        has_indexes=bool(body.get("LocalSecondaryIndexes") or body.get("GlobalSecondaryIndexes")),
+        has_indexes=(
+            body.get("LocalSecondaryIndexes") is not None
+            or body.get("GlobalSecondaryIndexes") is not None
+        ),
         deletion_protection=bool(body.get("DeletionProtectionEnabled", False)),
+        local_indexes=_index_specs(body.get("LocalSecondaryIndexes")),
+        global_indexes=_index_specs(body.get("GlobalSecondaryIndexes")),
     )
-    if spec.has_indexes:
-        raise NotEmulated("Headwater does not support secondary indexes yet")
     tags = dynamodb_control_extra.create_table_tags(body)
     info = await asyncio.to_thread(rt.control.create_table, ctx.region, spec)
     await dynamodb_control_extra.tag_created_table(rt, info, tags)
@@ -149,7 +239,8 @@ async def describe_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     SHAPES.validate("DescribeTable", body)
     info = rt.control.require(ctx.region, name)
     stats = await asyncio.to_thread(rt.control.item_stats, info)
-    return {"Table": describe(rt, info, stats=stats)}
+    index_stats = await asyncio.to_thread(rt.control.index_stats, info)
+    return {"Table": describe(rt, info, stats=stats, index_stats=index_stats)}
 
 
 async def list_tables(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
@@ -175,8 +266,8 @@ async def delete_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 async def update_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     name = _table_name(rt, "UpdateTable", body)
     SHAPES.validate("UpdateTable", body)
-    if body.get("GlobalSecondaryIndexUpdates") or body.get("ReplicaUpdates"):
-        raise NotEmulated("Headwater does not support index or replica updates yet")
+    if body.get("ReplicaUpdates"):
+        raise NotEmulated("Headwater does not support replica updates yet")
     throughput = body.get("ProvisionedThroughput") or {}
     info = await asyncio.to_thread(
         rt.control.update_table,
@@ -187,8 +278,13 @@ async def update_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
         read_capacity=throughput.get("ReadCapacityUnits"),
         write_capacity=throughput.get("WriteCapacityUnits"),
         deletion_protection=body.get("DeletionProtectionEnabled"),
+        index_updates=tuple(
+            _index_update(raw) for raw in body.get("GlobalSecondaryIndexUpdates") or ()
+        ),
+        attribute_definitions=_definitions(body.get("AttributeDefinitions")),
     )
-    return {"TableDescription": describe(rt, info, "UPDATING")}
+    index_stats = await asyncio.to_thread(rt.control.index_stats, info)
+    return {"TableDescription": describe(rt, info, "UPDATING", index_stats=index_stats)}
 
 
 # -- items --------------------------------------------------------------------------------
@@ -258,6 +354,8 @@ async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     params.check_unused()
     info = rt.items.table(ctx.region, body["TableName"])
     key_names = set(info.key_schema.key_names)
+    if plan is not None:
+        indexes.check_update_plan(info, plan)
 
     def apply(old: Body | None, key: Body) -> Body | None:
         if plan is None:

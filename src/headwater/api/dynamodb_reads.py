@@ -285,7 +285,12 @@ def _response(body: Body, page: Page, count_only: bool) -> Body:
         units = read_units(page.read_bytes, consistent=bool(body.get("ConsistentRead")))
         capacity = consumed(body["TableName"], units)
         if body["ReturnConsumedCapacity"] == "INDEXES":
-            capacity["Table"] = {"CapacityUnits": units}
+            if page.index_name is None:
+                capacity["Table"] = {"CapacityUnits": units}
+            else:
+                capacity["Table"] = {"CapacityUnits": 0.0}
+                group = "GlobalSecondaryIndexes" if page.index_global else "LocalSecondaryIndexes"
+                capacity[group] = {page.index_name: {"CapacityUnits": units}}
         out["ConsumedCapacity"] = capacity
     return out
 
@@ -323,6 +328,8 @@ async def query(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
         count_only=count_only,
         index_name=body.get("IndexName"),
         measure=_wants_capacity(body),
+        consistent=bool(body.get("ConsistentRead")),
+        select=body.get("Select"),
         forward=body.get("ScanIndexForward", True) is not False,
     )
     page = await rt.read(_reads(rt).query, ctx.region, _table(body["TableName"]), request)
@@ -377,6 +384,8 @@ async def scan(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
         count_only=count_only,
         index_name=body.get("IndexName"),
         measure=_wants_capacity(body),
+        consistent=bool(body.get("ConsistentRead")),
+        select=body.get("Select"),
         segment=segment,
         total_segments=total,
     )

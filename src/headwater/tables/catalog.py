@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from headwater.model.keys import KeySchema
+from headwater.tables.indexes import IndexDef
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,23 @@ class TableInfo:
     latest_stream_label: str | None = None
     status: str = "ACTIVE"
     deletion_protection: bool = False
+    indexes: tuple[IndexDef, ...] = ()
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
     def arn(self) -> str:
         return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self.name}"
+
+    def index_arn(self, index_name: str) -> str:
+        return f"{self.arn}/index/{index_name}"
+
+    @property
+    def local_indexes(self) -> tuple[IndexDef, ...]:
+        return tuple(index for index in self.indexes if not index.is_global)
+
+    @property
+    def global_indexes(self) -> tuple[IndexDef, ...]:
+        return tuple(index for index in self.indexes if index.is_global)
 
     @property
     def key_schema_pairs(self) -> tuple[tuple[str, str], ...]:
@@ -61,6 +74,7 @@ class TableInfo:
                 "latest_stream_arn": self.latest_stream_arn,
                 "latest_stream_label": self.latest_stream_label,
                 "deletion_protection": self.deletion_protection,
+                "indexes": [index.to_json() for index in self.indexes],
             }
         )
 
@@ -84,6 +98,7 @@ class TableInfo:
             latest_stream_arn=d["latest_stream_arn"],
             latest_stream_label=d["latest_stream_label"],
             deletion_protection=d.get("deletion_protection", False),
+            indexes=tuple(IndexDef.from_json(i) for i in d.get("indexes", ())),
         )
 
 
@@ -102,6 +117,11 @@ class Catalog:
     def remove(self, region: str, name: str) -> None:
         with self._lock:
             self._tables.pop((region, name), None)
+
+    def tables(self) -> list[TableInfo]:
+        """Every table in every region."""
+        with self._lock:
+            return list(self._tables.values())
 
     def names(self, region: str) -> list[str]:
         with self._lock:

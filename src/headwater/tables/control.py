@@ -6,15 +6,21 @@ rules (errors.md §2.1–2.4) and runs each change as one writer job.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 from headwater.clock import Clock
 from headwater.errors import ResourceInUse, ResourceNotFound, ValidationError
 from headwater.model.keys import KeySchema
-from headwater.storage import rows
+from headwater.storage import index_rows, rows
 from headwater.storage.store import Store, Txn
 from headwater.streams.log import StreamLog
+from headwater.tables import index_rules
 from headwater.tables.catalog import Catalog, TableInfo
+from headwater.tables.index_builder import IndexBuilder
+from headwater.tables.index_rules import IndexSpec, IndexUpdate
+from headwater.tables.indexes import IndexDef
 
 PARAM_INVALID = "One or more parameter values were invalid: "
 MAX_CAPACITY = 10**12
@@ -37,6 +43,8 @@ class TableSpec:
     stream: StreamSpec | None
     has_indexes: bool = False
     deletion_protection: bool = False
+    local_indexes: tuple[IndexSpec, ...] | None = None
+    global_indexes: tuple[IndexSpec, ...] | None = None
 
 
 def check_table_name(name: str | None) -> str:
@@ -93,7 +101,10 @@ def build_key_schema(spec: TableSpec) -> KeySchema:
             f"{PARAM_INVALID}Some index key attributes are not defined in AttributeDefinitions. "
             f"Keys: [{keys[0][0]}], AttributeDefinitions: [{', '.join(n for n, _ in defs)}]"
         )
-    if not spec.has_indexes and len(defs) != len(keys):
+    has_indexes = (
+        spec.has_indexes or spec.local_indexes is not None or spec.global_indexes is not None
+    )
+    if not has_indexes and len(defs) != len(keys):
         raise ValidationError(
             f"{PARAM_INVALID}Number of attributes in KeySchema does not exactly match number of "
             "attributes defined in AttributeDefinitions"
@@ -117,6 +128,7 @@ class TableControl:
         self.streams = streams
         self.clock = clock
         self.account = account
+        self.index_builder = IndexBuilder(store, catalog)
 
     def require(self, region: str, name: str) -> TableInfo:
         info = self.catalog.get(region, name)
@@ -143,6 +155,15 @@ class TableControl:
         _check_capacity(spec.read_capacity, spec.write_capacity)
         _check_stream_spec(spec.stream)
         key_schema = build_key_schema(spec)
+        created_indexes: tuple[IndexDef, ...] = ()
+        if spec.local_indexes is not None or spec.global_indexes is not None:
+            created_indexes = index_rules.create_indexes(
+                key_schema,
+                spec.attribute_definitions,
+                billing,
+                spec.local_indexes,
+                spec.global_indexes,
+            )
 
         def job(txn: Txn) -> TableInfo:
             if self.catalog.get(region, spec.name) is not None:
@@ -159,6 +180,7 @@ class TableControl:
                 read_capacity=spec.read_capacity or 0,
                 write_capacity=spec.write_capacity or 0,
                 deletion_protection=spec.deletion_protection,
+                indexes=created_indexes,
             )
             if spec.stream is not None and spec.stream.enabled:
                 info = self._enable_stream(txn, info, spec.stream.view_type or "")
@@ -198,6 +220,8 @@ class TableControl:
         read_capacity: int | None,
         write_capacity: int | None,
         deletion_protection: bool | None,
+        index_updates: Sequence[IndexUpdate] = (),
+        attribute_definitions: tuple[tuple[str, str], ...] = (),
     ) -> TableInfo:
         _check_capacity(read_capacity, write_capacity)
         _check_stream_spec(stream)
@@ -206,14 +230,17 @@ class TableControl:
             and billing_mode is None
             and read_capacity is None
             and deletion_protection is None
+            and not index_updates
         ):
             raise ValidationError(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                 "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
             )
 
+        index_rules.check_update_request(index_updates)
+
         def job(txn: Txn) -> TableInfo:
-            info = self.require(region, name)
+            info = self._fresh(txn, region, name)
             if info.status != "ACTIVE":
                 raise ResourceInUse(
                     f"Attempt to change a resource which is still in use: Table is being updated: "
@@ -241,6 +268,7 @@ class TableControl:
                     and read_capacity == info.read_capacity
                     and write_capacity == info.write_capacity
                     and stream is None
+                    and not index_updates
                 ):
                     raise ValidationError(
                         "The provisioned throughput for the table will not change. The requested "
@@ -258,6 +286,21 @@ class TableControl:
                     new = replace(new, read_capacity=0, write_capacity=0)
             if deletion_protection is not None:
                 new = replace(new, deletion_protection=deletion_protection)
+            changes = None
+            switched = billing_mode if billing_mode not in (None, info.billing_mode) else None
+            if index_updates or (switched is not None and info.global_indexes):
+                changes = index_rules.apply_updates(
+                    table_keys=info.key_schema,
+                    indexes=info.indexes,
+                    definitions=info.attribute_definitions,
+                    billing=new.billing_mode,
+                    billing_changed_to=switched,
+                    updates=index_updates,
+                    request_definitions=attribute_definitions,
+                )
+                new = replace(
+                    new, indexes=changes.indexes, attribute_definitions=changes.definitions
+                )
             if stream is not None:
                 if stream.enabled:
                     if info.stream_enabled:
@@ -274,9 +317,22 @@ class TableControl:
             rows.update_table(txn.conn, info.table_id, new.to_json())
             final = new
             txn.after_commit(lambda: self.catalog.put(final))
+            if changes is not None:
+                for changed in (changes.created, changes.deleted):
+                    if changed is not None:
+                        txn.after_commit(partial(self.index_builder.schedule, final, changed))
             return final
 
         return self.store.write(job)
+
+    def _fresh(self, txn: Txn, region: str, name: str) -> TableInfo:
+        """The table as this transaction sees it: a change committed earlier in the same commit
+        group is in the database but not yet in the catalog."""
+        info = self.require(region, name)
+        raw = index_rows.table_definition(txn.conn, info.table_id)
+        if raw is None:
+            raise ResourceNotFound(f"Requested resource not found: Table: {name} not found")
+        return replace(TableInfo.from_json(info.table_id, region, name, raw), status=info.status)
 
     # -- DeleteTable ------------------------------------------------------------------------
 
@@ -290,6 +346,7 @@ class TableControl:
                 )
             if info.stream_enabled and info.latest_stream_arn:
                 self.streams.disable_stream(txn, info.latest_stream_arn)
+            index_rows.delete_table(txn.conn, info.table_id)
             rows.delete_table(txn.conn, info.table_id)
             txn.after_commit(lambda: self.catalog.remove(region, name))
             return info
@@ -299,9 +356,16 @@ class TableControl:
     def item_stats(self, info: TableInfo) -> tuple[int, int]:
         return self.store.read(lambda conn: rows.count_items(conn, info.table_id))
 
+    def index_stats(self, info: TableInfo) -> dict[str, tuple[int, int]]:
+        """``{index name: (item count, size in bytes)}`` (indexes holding no rows are absent)."""
+        if not info.indexes:
+            return {}
+        return self.store.read(lambda conn: index_rows.stats(conn, info.table_id))
+
     def load(self) -> None:
         def read(conn: object) -> None:
             for table_id, region, name, definition in rows.load_tables(conn):  # type: ignore[arg-type]
                 self.catalog.put(TableInfo.from_json(table_id, region, name, definition))
 
         self.store.startup_read(read)
+        self.index_builder.resume()

@@ -23,6 +23,7 @@ from headwater.storage import rows
 from headwater.storage.store import Store, Txn
 from headwater.streams.log import StreamLog
 from headwater.streams.records import event_name
+from headwater.tables import indexes
 from headwater.tables.catalog import Catalog, TableInfo
 
 Item = dict[str, Any]
@@ -97,15 +98,21 @@ class ItemOps:
         old: Item | None,
         new: Item | None,
     ) -> bool:
-        """Make the row hold ``new`` (None: delete it) and append its stream record, in the
-        job's transaction. A write that changes nothing touches neither; returns whether the
-        item changed."""
+        """Make the row hold ``new`` (None: delete it), keep the table's secondary indexes in
+        step and append its stream record, in the job's transaction. A write that changes
+        nothing touches none of them; returns whether the item changed. A ``new`` item whose
+        index key values no index may hold raises AWS's ValidationError before anything is
+        written."""
         if event_name(old, new) is None:
             return False
+        if new is not None and info.indexes:
+            indexes.check_item(info, new)
         if new is None:
             rows.delete_item(txn.conn, info.table_id, hk, rk)
         else:
             rows.put_item(txn.conn, info.table_id, hk, rk, orjson.dumps(new))
+        if info.indexes:
+            indexes.maintain(txn, info, (hk, rk), old, new)
         self.emit(txn, info, key, old, new)
         return True
 
@@ -134,6 +141,8 @@ class ItemOps:
         info = self.table(region, name)
         ks = info.key_schema
         ks.validate_item_keys(item)
+        if info.indexes:
+            indexes.check_item(info, item)
         if item_size(item) > MAX_ITEM_BYTES:
             raise ValidationError(ITEM_TOO_BIG)
         key = ks.extract_key(item)
@@ -205,6 +214,8 @@ class ItemOps:
             new = apply(old, key)
             if new is None:
                 return WriteResult(old, None)
+            if cur.indexes:
+                indexes.check_item(cur, new, update=True)
             if item_size(new) > MAX_ITEM_BYTES:
                 raise ValidationError(UPDATE_TOO_BIG)
             self.save(txn, cur, key, hk, rk, old, new)

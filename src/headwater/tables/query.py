@@ -13,13 +13,13 @@ belong to exactly one segment, whatever page they fall on.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Final, TypeVar
 
 import orjson
 
-from headwater.errors import NotEmulated, ResourceNotFound, ValidationError
+from headwater.errors import ResourceNotFound, ValidationError
 from headwater.expressions import apply_projection, evaluate_condition
 from headwater.expressions.ast import (
     And,
@@ -41,11 +41,15 @@ from headwater.expressions.key_condition import (
     plan_query,
 )
 from headwater.model.keys import KeySchema, encode_key
-from headwater.storage import query_rows
+from headwater.storage import index_rows, query_rows
 from headwater.storage.store import Store
+from headwater.tables import index_reads, indexes
 from headwater.tables.catalog import Catalog, TableInfo
+from headwater.tables.index_reads import ReadPlan
+from headwater.tables.indexes import IndexDef
 
 Item = dict[str, Any]
+T = TypeVar("T")
 
 MAX_PAGE_BYTES: Final = 1024 * 1024
 _NOT_SCALAR: Final = (
@@ -53,15 +57,13 @@ _NOT_SCALAR: Final = (
     "allowed: Key: "
 )
 _FILTER_ON_KEY: Final = " can only contain non-primary key attributes: Primary key attribute: "
-_NO_INDEXES: Final = (
-    "Headwater does not support secondary indexes yet; IndexName cannot be used with {}"
-)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReadRequest:
     """What Query and Scan share. ``filter_label`` names the filter in AWS's messages;
-    ``measure=False`` skips sizing what was read when no capacity units are wanted."""
+    ``measure=False`` skips sizing what was read when no capacity units are wanted.
+    ``consistent`` and ``select`` matter to index reads (Q-12, Q-13)."""
 
     filter: Condition | None = None
     filter_label: str = "Filter Expression"
@@ -71,6 +73,8 @@ class ReadRequest:
     count_only: bool = False
     index_name: str | None = None
     measure: bool = True
+    consistent: bool = False
+    select: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +100,8 @@ class Page:
     scanned: int
     last_key: Item | None
     read_bytes: int
+    index_name: str | None = None
+    index_global: bool = False
 
 
 # -- sizes of stored items ------------------------------------------------------------------
@@ -188,22 +194,67 @@ def condition_paths(node: Condition) -> Iterator[Path]:
         yield from _operand_paths(node)
 
 
-def _check_scalar_keys(schema: KeySchema, paths: Iterable[Path]) -> None:
-    """KEY-13: a path may not look inside a key attribute (``pk.a``, ``pk[0]``)."""
+def _check_scalar_keys(info: TableInfo, paths: Iterable[Path]) -> None:
+    """KEY-13/KEY-14: a path may not look inside a table or index key (``pk.a``, ``pk[0]``)."""
+    paths = list(paths)
     nested = {path.head for path in paths if len(path.elements) > 1}
-    for name in schema.key_names:
+    for name in info.key_schema.key_names:
         if name in nested:
             raise ValidationError(_NOT_SCALAR + name)
+    indexes.check_key_paths(info, paths)
 
 
-def _check_filter_keys(schema: KeySchema, request: ReadRequest) -> None:
-    """Q-25: a Query filter may not name a key attribute at all."""
+def _check_paths(info: TableInfo, request: ReadRequest) -> None:
+    if request.projection is not None:
+        _check_scalar_keys(info, request.projection.paths)
+    if request.filter is not None:
+        _check_scalar_keys(info, condition_paths(request.filter))
+
+
+def _check_filter_keys(key_names: Iterable[str], request: ReadRequest) -> None:
+    """Q-25: a Query filter may not name a key attribute (of the table or index read)."""
     if request.filter is None:
         return
     heads = {path.head for path in condition_paths(request.filter)}
-    for name in schema.key_names:
+    for name in key_names:
         if name in heads:
             raise ValidationError(request.filter_label + _FILTER_ON_KEY + name)
+
+
+def _read_plan(info: TableInfo, index: IndexDef, request: ReadRequest) -> ReadPlan:
+    projection = request.projection
+    filtered = condition_paths(request.filter) if request.filter is not None else ()
+    return index_reads.read_plan(
+        info,
+        index,
+        select=request.select,
+        projected_heads=None if projection is None else [p.head for p in projection.paths],
+        filter_heads=[path.head for path in filtered],
+    )
+
+
+def _index_items(
+    conn: Any, info: TableInfo, rows: Iterable[tuple[bytes, bytes, bytes]], fetch: bool
+) -> Iterator[bytes]:
+    """Index rows ``(item, pk_hk, pk_rk)`` as stored items: projected, or the table's."""
+    for raw, pk_hk, pk_rk in rows:
+        if not fetch:
+            yield raw
+            continue
+        item = index_rows.get_item(conn, info.table_id, (pk_hk, pk_rk))
+        if item is not None:
+            yield item
+
+
+def _in_segment(rows: Iterable[tuple[bytes, T]], total: int, wanted: int) -> Iterator[T]:
+    """The rows whose partition (encoded hash key) belongs to segment ``wanted``."""
+    current: bytes | None = None
+    inside = False
+    for hk, raw in rows:
+        if hk != current:
+            current, inside = hk, segment_of(hk, total) == wanted
+        if inside:
+            yield raw
 
 
 # -- the engine -----------------------------------------------------------------------------
@@ -216,23 +267,27 @@ class TableReads:
         self.store = store
         self.catalog = catalog
 
-    def _table(self, region: str, name: str, operation: str, request: ReadRequest) -> TableInfo:
+    def _resolve(
+        self, region: str, name: str, request: ReadRequest
+    ) -> tuple[TableInfo, IndexDef | None]:
         info = self.catalog.get(region, name)
         if info is None:
             raise ResourceNotFound("Requested resource not found")
-        if request.index_name is not None:
-            raise NotEmulated(_NO_INDEXES.format(operation))
-        return info
+        if request.index_name is None:
+            return info, None
+        return info, index_reads.resolve(info, request.index_name, consistent=request.consistent)
 
     def query(self, region: str, name: str, request: QueryRequest) -> Page:
-        info = self._table(region, name, "Query", request)
+        info, index = self._resolve(region, name, request)
+        if index is not None:
+            return self._query_index(info, index, request)
         schema = info.key_schema
         key_range = plan_query(schema, request.conditions, request.start_key)
         if request.projection is not None:
-            _check_scalar_keys(schema, request.projection.paths)
-        _check_filter_keys(schema, request)
+            _check_scalar_keys(info, request.projection.paths)
+        _check_filter_keys(schema.key_names, request)
         if request.filter is not None:
-            _check_scalar_keys(schema, condition_paths(request.filter))
+            _check_scalar_keys(info, condition_paths(request.filter))
 
         low, high = key_range.low, key_range.high
         start = request.start_key
@@ -255,37 +310,84 @@ class TableReads:
                 forward=request.forward,
                 limit=request.limit,
             )
-            return _collect(rows, schema, request)
+            return _collect(rows, schema.key_names, request)
 
         return self.store.read(read)
 
+    def _query_index(self, info: TableInfo, index: IndexDef, request: QueryRequest) -> Page:
+        start = request.start_key
+        key_range = plan_query(
+            index.key_schema, request.conditions, index_reads.query_start(info, index, start)
+        )
+        after = None if start is None else index_reads.query_position(info, index, start)
+        if request.projection is not None:
+            _check_scalar_keys(info, request.projection.paths)
+        _check_filter_keys(index.key_schema.key_names, request)
+        plan = _read_plan(info, index, request)
+        if request.filter is not None:
+            _check_scalar_keys(info, condition_paths(request.filter))
+        names = index_reads.key_names(info, index)
+
+        def read(conn: Any) -> Page:
+            rows = index_rows.query_index(
+                conn,
+                info.table_id,
+                index.name,
+                key_range.hk,
+                key_range.low,
+                key_range.high,
+                after=after,
+                forward=request.forward,
+                limit=request.limit,
+            )
+            items = _index_items(conn, info, rows, plan.fetch)
+            return _collect(items, names, request, plan.present)
+
+        return replace(self.store.read(read), index_name=index.name, index_global=index.is_global)
+
     def scan(self, region: str, name: str, request: ScanRequest) -> Page:
-        info = self._table(region, name, "Scan", request)
+        info, index = self._resolve(region, name, request)
+        if index is not None:
+            return self._scan_index(info, index, request)
         schema = info.key_schema
         after = self._scan_start(schema, request)
-        if request.projection is not None:
-            _check_scalar_keys(schema, request.projection.paths)
-        if request.filter is not None:
-            _check_scalar_keys(schema, condition_paths(request.filter))
+        _check_paths(info, request)
         total, wanted = request.total_segments, request.segment
-
-        def in_segment(rows: Iterable[tuple[bytes, bytes]]) -> Iterator[bytes]:
-            current: bytes | None = None
-            inside = False
-            for hk, raw in rows:
-                if hk != current:
-                    current, inside = hk, segment_of(hk, total) == wanted
-                if inside:
-                    yield raw
 
         def read(conn: Any) -> Page:
             if total == 1:
                 rows = query_rows.scan_table(conn, info.table_id, after=after, limit=request.limit)
-                return _collect((raw for _, raw in rows), schema, request)
+                return _collect((raw for _, raw in rows), schema.key_names, request)
             rows = query_rows.scan_table(conn, info.table_id, after=after)
-            return _collect(in_segment(rows), schema, request)
+            return _collect(_in_segment(rows, total, wanted), schema.key_names, request)
 
         return self.store.read(read)
+
+    def _scan_index(self, info: TableInfo, index: IndexDef, request: ScanRequest) -> Page:
+        after = index_reads.scan_position(info, index, request.start_key)
+        total, wanted = request.total_segments, request.segment
+        if after is not None and total > 1 and segment_of(after[0], total) != wanted:
+            raise ValidationError(
+                f"{STARTING_KEY_INVALID}: Invalid ExclusiveStartKey. Please use "
+                "ExclusiveStartKey with correct Segment. "
+                f"TotalSegments: {total} Segment: {wanted}"
+            )
+        _check_paths(info, request)
+        plan = _read_plan(info, index, request)
+        names = index_reads.key_names(info, index)
+
+        def read(conn: Any) -> Page:
+            limit = request.limit if total == 1 else None
+            rows = index_rows.scan_index(conn, info.table_id, index.name, after=after, limit=limit)
+            if total == 1:
+                items = _index_items(conn, info, ((i, p, r) for _, i, p, r in rows), plan.fetch)
+            else:
+                pairs = ((hk, (i, p, r)) for hk, i, p, r in rows)
+                picked = _in_segment(pairs, total, wanted)
+                items = _index_items(conn, info, picked, plan.fetch)
+            return _collect(items, names, request, plan.present)
+
+        return replace(self.store.read(read), index_name=index.name, index_global=index.is_global)
 
     def _scan_start(self, schema: KeySchema, request: ScanRequest) -> tuple[bytes, bytes] | None:
         start = request.start_key
@@ -310,7 +412,12 @@ class TableReads:
         return hk, rk
 
 
-def _collect(rows: Iterable[bytes], schema: KeySchema, request: ReadRequest) -> Page:
+def _collect(
+    rows: Iterable[bytes],
+    key_names: tuple[str, ...],
+    request: ReadRequest,
+    present: Callable[[Item], Item] | None = None,
+) -> Page:
     """Evaluate rows in order until the Limit or the 1 MB page, filtering and projecting.
 
     Sizing an item is costly, so it is done only when it matters: a stored item's JSON is never
@@ -339,14 +446,15 @@ def _collect(rows: Iterable[bytes], schema: KeySchema, request: ReadRequest) -> 
         if condition is None or evaluate_condition(condition, item):
             count += 1
             if not request.count_only:
-                items.append(item if projection is None else apply_projection(item, projection))
+                shown = item if present is None else present(item)
+                items.append(shown if projection is None else apply_projection(shown, projection))
         if request.limit is not None and scanned >= request.limit:
             cut = True
             break
     last_key = None
     if cut and evaluated:
         last = evaluated[-1]
-        last_key = {name: last[name] for name in schema.key_names}
+        last_key = {name: last[name] for name in key_names if name in last}
     read_bytes = 0
     if request.measure:
         read_bytes = exact if exact is not None else sum(map(stored_item_size, evaluated))

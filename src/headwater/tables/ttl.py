@@ -27,6 +27,7 @@ from headwater.errors import ResourceNotFound, ValidationError
 from headwater.storage import rows, ttl_rows
 from headwater.storage.store import Store, Txn
 from headwater.streams.log import StreamLog
+from headwater.tables import indexes
 from headwater.tables.catalog import Catalog, TableInfo
 
 log = logging.getLogger("headwater.ttl")
@@ -172,6 +173,7 @@ class TimeToLive:
                 if not is_expired(item, attribute, now):
                     continue
                 rows.delete_item(txn.conn, info.table_id, hk, rk)
+                indexes.maintain(txn, current, (hk, rk), item, None)
                 if stream is not None:
                     self.streams.append(
                         txn,

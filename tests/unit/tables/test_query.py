@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from headwater.errors import NotEmulated, ResourceNotFound, ValidationError
+from headwater.errors import ResourceNotFound, ValidationError
 from headwater.expressions.ast import Compare, Literal, Projection
 from headwater.expressions.ast import Path as DocPath
 from headwater.expressions.key_condition import KeyPredicate
@@ -161,8 +161,10 @@ def test_unknown_table_is_checked_before_the_key_conditions(reads: TableReads) -
         reads.query(REGION, "nothing", QueryRequest(conditions={"zz": PK_A["pk"]}))
 
 
-def test_index_name_is_not_emulated_yet(reads: TableReads) -> None:
-    with pytest.raises(NotEmulated):
+def test_an_unknown_index_name_is_refused(reads: TableReads) -> None:
+    with pytest.raises(
+        ValidationError, match=r"^The table does not have the specified index: by-x$"
+    ):
         reads.query(REGION, "things", QueryRequest(conditions=PK_A, index_name="by-x"))
 
 
