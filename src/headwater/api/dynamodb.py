@@ -174,7 +174,7 @@ def _index_spec(raw: Body) -> IndexSpec:
     )
 
 
-def _index_specs(value: Any) -> tuple[IndexSpec, ...] | None:
+def index_specs(value: Any) -> tuple[IndexSpec, ...] | None:
     return None if value is None else tuple(_index_spec(raw) for raw in value)
 
 
@@ -225,8 +225,8 @@ async def create_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
             or body.get("GlobalSecondaryIndexes") is not None
         ),
         deletion_protection=bool(body.get("DeletionProtectionEnabled", False)),
-        local_indexes=_index_specs(body.get("LocalSecondaryIndexes")),
-        global_indexes=_index_specs(body.get("GlobalSecondaryIndexes")),
+        local_indexes=index_specs(body.get("LocalSecondaryIndexes")),
+        global_indexes=index_specs(body.get("GlobalSecondaryIndexes")),
     )
     tags = dynamodb_control_extra.create_table_tags(body)
     info = await asyncio.to_thread(rt.control.create_table, ctx.region, spec)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from headwater.api.dynamodb import index_specs
 from headwater.errors import ValidationError
 from headwater.functions.registry import FunctionConfig
 from headwater.mapping.config import MappingConfig
@@ -128,6 +129,9 @@ def _table_spec(logical_id: str, props: dict[str, Any]) -> TableSpec:
         read_capacity=_int_or_none(throughput.get("ReadCapacityUnits")),
         write_capacity=_int_or_none(throughput.get("WriteCapacityUnits")),
         stream=StreamSpec(True, stream.get("StreamViewType")) if stream else None,
+        has_indexes=bool(props.get("LocalSecondaryIndexes") or props.get("GlobalSecondaryIndexes")),
+        local_indexes=index_specs(props.get("LocalSecondaryIndexes")),
+        global_indexes=index_specs(props.get("GlobalSecondaryIndexes")),
     )
 
 
