@@ -68,7 +68,12 @@ class Runtime:
         )
         self.catalog = Catalog()
         self.control = TableControl(
-            self.store, self.catalog, self.streams, self.clock, settings.account_id
+            self.store,
+            self.catalog,
+            self.streams,
+            self.clock,
+            settings.account_id,
+            transition_seconds=settings.table_transition_seconds,
         )
         self.items = ItemOps(self.store, self.catalog, self.streams)
         self.stream_upkeep = StreamMaintenance(
@@ -115,6 +120,7 @@ class Runtime:
             return
         self._closed = True
         self.ttl_reaper.stop()
+        self.control.timers.stop()
         self.stream_upkeep.stop()
         self.mappings.stop_all()
         self.pool.close()

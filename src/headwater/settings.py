@@ -20,6 +20,7 @@ class Settings:
     stream_shards: int = 1
     shard_rollover_seconds: float = 4 * 60 * 60
     ttl_sweep_seconds: float = 5.0  # 0: sweep for expired items only when the clock moves
+    table_transition_seconds: float = 0.0  # realism: CREATING/UPDATING/DELETING last this long
 
     @property
     def public_url(self) -> str:

@@ -245,7 +245,7 @@ async def describe_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 async def list_tables(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     SHAPES.validate("ListTables", body)
-    names = rt.catalog.names(ctx.region)
+    names = rt.control.listed_names(ctx.region)
     start = body.get("ExclusiveStartTableName")
     if start is not None:
         names = [n for n in names if n > start]

@@ -114,6 +114,18 @@ _server_options = [
         help="Close each shard and open a child after this long (AWS: ~4 h; 0: never).",
     ),
     click.option(
+        "--table-transition-seconds",
+        default=0.0,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="Realism: how long tables stay CREATING/UPDATING/DELETING (AWS: seconds; 0: instant).",
+    ),
+    click.option(
+        "--account-id",
+        default=None,
+        help="The account id in every ARN (default: $HEADWATER_ACCOUNT_ID or 000000000000).",
+    ),
+    click.option(
         "--log-level",
         default="info",
         show_default=True,

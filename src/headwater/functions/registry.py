@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from headwater import metrics
 from headwater.clock import Clock
 from headwater.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
 from headwater.functions.code import extract_zip
@@ -237,7 +238,12 @@ class FunctionRegistry:
     # -- invocation ------------------------------------------------------------------------
 
     def invoke(self, config: FunctionConfig, payload: bytes) -> InvokeResult:
-        return self.pool.invoke(self.spec(config), payload, invoked_arn=config.arn)
+        result = self.pool.invoke(self.spec(config), payload, invoked_arn=config.arn)
+        metrics.INVOCATIONS.inc(function=config.name)
+        metrics.DURATION.inc(result.duration_ms / 1000, function=config.name)
+        if result.status != "ok":
+            metrics.ERRORS.inc(function=config.name)
+        return result
 
     def invoke_for_mapping(self, function_arn: str, payload: bytes) -> Outcome:
         region, name, _qualifier = parse_function_name(function_arn)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import orjson
 
+from headwater import metrics
 from headwater.mapping.events import lambda_event
 from headwater.mapping.failures import GivenUp
 from headwater.mapping.filtering import FilterSet
@@ -192,9 +193,15 @@ class ShardPoller:
                 self._next_window()
             return 0
         delivered = self._matching(rows)
+        uuid = self.settings.uuid
+        if self._invocations == 0 and self._window is None:
+            metrics.POLLED.inc(len(rows), mapping=uuid)
+            if len(delivered) < len(rows):
+                metrics.FILTERED_OUT.inc(len(rows) - len(delivered), mapping=uuid)
         if not delivered:  # every record filtered out: the iterator moves past them
             self._done(rows)
             return 0
+        metrics.ITERATOR_AGE.set(max(0.0, (now - delivered[-1][1]) * 1000), mapping=uuid)
         payload = lambda_event([r[2] for r in delivered], self.settings.stream_arn)
         outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
         self._invocations += 1
@@ -214,6 +221,7 @@ class ShardPoller:
         if verdict.ok:
             self._done(rows)
             return 0
+        metrics.FAILED_INVOKE.inc(len(delivered), mapping=uuid)
         if self._stop.is_set():
             return attempt
         if verdict.failed_from:
@@ -278,6 +286,7 @@ class ShardPoller:
             self._invocations,
         )
         self.given_up += len(rows)
+        metrics.DROPPED.inc(len(rows), mapping=self.settings.uuid)
         if self._on_failure is not None:
             given_up = GivenUp(
                 function_arn=self.settings.function_arn,

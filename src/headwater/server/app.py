@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from headwater import __version__
+from headwater import __version__, metrics
 from headwater.api import (
     dynamodb,
     dynamodb_batch,
@@ -292,6 +292,10 @@ async def health(request: Request) -> Response:
     )
 
 
+async def prometheus_metrics(request: Request) -> Response:
+    return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+
 async def clock(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
     if request.method == "POST":
@@ -316,6 +320,7 @@ def create_app(runtime: Runtime) -> Json10FastPath:
     routes = [
         Route("/", dynamodb_health, methods=["GET"]),
         Route("/_headwater/health", health, methods=["GET"]),
+        Route("/_headwater/metrics", prometheus_metrics, methods=["GET"]),
         Route("/_headwater/clock", clock, methods=["GET", "POST"]),
         Route("/_headwater/functions/{region}/{name}/code.zip", function_code_zip, methods=["GET"]),
         Route(f"{lam}/functions", functions_root, methods=["GET", "POST"]),

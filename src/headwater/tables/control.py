@@ -6,11 +6,12 @@ rules (errors.md §2.1–2.4) and runs each change as one writer job.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
-from headwater.clock import Clock
+from headwater.clock import Clock, Timers
 from headwater.errors import ResourceInUse, ResourceNotFound, ValidationError
 from headwater.model.keys import KeySchema
 from headwater.storage import index_rows, rows
@@ -121,7 +122,13 @@ def build_key_schema(spec: TableSpec) -> KeySchema:
 
 class TableControl:
     def __init__(
-        self, store: Store, catalog: Catalog, streams: StreamLog, clock: Clock, account: str
+        self,
+        store: Store,
+        catalog: Catalog,
+        streams: StreamLog,
+        clock: Clock,
+        account: str,
+        transition_seconds: float = 0.0,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -129,12 +136,82 @@ class TableControl:
         self.clock = clock
         self.account = account
         self.index_builder = IndexBuilder(store, catalog)
+        # Realism: CREATING / UPDATING / DELETING last this long (0: instant, the default).
+        self.transition_seconds = transition_seconds
+        self.timers = Timers(clock)
+        self._pending: dict[tuple[str, str], TableInfo] = {}  # CREATING or DELETING tables
+        self._pending_lock = threading.Lock()
 
     def require(self, region: str, name: str) -> TableInfo:
         info = self.catalog.get(region, name)
         if info is None:
+            with self._pending_lock:
+                info = self._pending.get((region, name))
+        if info is None:
             raise ResourceNotFound(f"Requested resource not found: Table: {name} not found")
         return info
+
+    def listed_names(self, region: str) -> list[str]:
+        """ListTables: active tables plus those still being created or deleted."""
+        with self._pending_lock:
+            pending = {n for (r, n) in self._pending if r == region}
+        return sorted(set(self.catalog.names(region)) | pending)
+
+    def _refuse_if_pending(self, region: str, name: str) -> None:
+        with self._pending_lock:
+            info = self._pending.get((region, name))
+        if info is not None:
+            doing = "created" if info.status == "CREATING" else "deleted"
+            raise ResourceInUse(
+                f"Attempt to change a resource which is still in use: Table is being {doing}: "
+                f"{name}"
+            )
+
+    # -- transitions (instant unless transition_seconds is set) ------------------------------
+
+    def _published_created(self, info: TableInfo) -> None:
+        if self.transition_seconds <= 0:
+            self.catalog.put(info)
+            return
+        key = (info.region, info.name)
+        with self._pending_lock:
+            self._pending[key] = replace(info, status="CREATING")
+
+        def activate() -> None:
+            with self._pending_lock:
+                self._pending.pop(key, None)
+            self.catalog.put(info)
+
+        self.timers.call_later(self.transition_seconds, activate)
+
+    def _published_updated(self, info: TableInfo) -> None:
+        if self.transition_seconds <= 0:
+            self.catalog.put(info)
+            return
+        self.catalog.put(replace(info, status="UPDATING"))
+
+        def settle() -> None:
+            current = self.catalog.get(info.region, info.name)
+            if current is not None and current.table_id == info.table_id:
+                self.catalog.put(replace(current, status="ACTIVE"))
+
+        self.timers.call_later(self.transition_seconds, settle)
+
+    def _published_deleted(self, info: TableInfo) -> None:
+        self.catalog.remove(info.region, info.name)
+        if self.transition_seconds <= 0:
+            return
+        key = (info.region, info.name)
+        with self._pending_lock:
+            self._pending[key] = replace(info, status="DELETING")
+
+        def forget() -> None:
+            with self._pending_lock:
+                pending = self._pending.get(key)
+                if pending is not None and pending.status == "DELETING":
+                    del self._pending[key]
+
+        self.timers.call_later(self.transition_seconds, forget)
 
     # -- CreateTable ------------------------------------------------------------------------
 
@@ -166,7 +243,9 @@ class TableControl:
             )
 
         def job(txn: Txn) -> TableInfo:
-            if self.catalog.get(region, spec.name) is not None:
+            with self._pending_lock:
+                pending = (region, spec.name) in self._pending
+            if pending or self.catalog.get(region, spec.name) is not None:
                 raise ResourceInUse(f"Table already exists: {spec.name}")
             info = TableInfo(
                 table_id=0,
@@ -186,7 +265,7 @@ class TableControl:
                 info = self._enable_stream(txn, info, spec.stream.view_type or "")
             table_id = rows.insert_table(txn.conn, region, spec.name, info.to_json())
             info = replace(info, table_id=table_id)
-            txn.after_commit(lambda: self.catalog.put(info))
+            txn.after_commit(lambda: self._published_created(info))
             return info
 
         return self.store.write(job)
@@ -240,6 +319,7 @@ class TableControl:
         index_rules.check_update_request(index_updates)
 
         def job(txn: Txn) -> TableInfo:
+            self._refuse_if_pending(region, name)
             info = self._fresh(txn, region, name)
             if info.status != "ACTIVE":
                 raise ResourceInUse(
@@ -316,7 +396,7 @@ class TableControl:
                     new = replace(new, stream_enabled=False, stream_view_type=None)
             rows.update_table(txn.conn, info.table_id, new.to_json())
             final = new
-            txn.after_commit(lambda: self.catalog.put(final))
+            txn.after_commit(lambda: self._published_updated(final))
             if changes is not None:
                 for changed in (changes.created, changes.deleted):
                     if changed is not None:
@@ -338,6 +418,7 @@ class TableControl:
 
     def delete_table(self, region: str, name: str) -> TableInfo:
         def job(txn: Txn) -> TableInfo:
+            self._refuse_if_pending(region, name)
             info = self.require(region, name)
             if info.deletion_protection:
                 raise ValidationError(
@@ -348,7 +429,7 @@ class TableControl:
                 self.streams.disable_stream(txn, info.latest_stream_arn)
             index_rows.delete_table(txn.conn, info.table_id)
             rows.delete_table(txn.conn, info.table_id)
-            txn.after_commit(lambda: self.catalog.remove(region, name))
+            txn.after_commit(lambda: self._published_deleted(info))
             return info
 
         return self.store.write(job)
