@@ -64,7 +64,9 @@ class Runtime:
             self.store, self.clock, self.notifier, shards_per_stream=settings.stream_shards
         )
         self.stream_service = StreamService(
-            self.streams, IteratorCodec(_iterator_secret(self.store))
+            self.streams,
+            IteratorCodec(_iterator_secret(self.store)),
+            readers_per_shard=2 if settings.strict_stream_readers else None,
         )
         self.catalog = Catalog()
         self.control = TableControl(
@@ -103,6 +105,7 @@ class Runtime:
     def start(self) -> None:
         """Load durable state and start the mappings' pollers."""
         self.streams.load()
+        self.streams.resize(self.settings.stream_shards)
         self.control.load()
         self.functions.load()
         self.mappings.load()

@@ -18,6 +18,7 @@ class Settings:
     log_level: str = "info"
     stream_retention_seconds: float = 24 * 60 * 60
     stream_shards: int = 1
+    strict_stream_readers: bool = False  # throttle a third concurrent reader of a shard
     shard_rollover_seconds: float = 4 * 60 * 60
     ttl_sweep_seconds: float = 5.0  # 0: sweep for expired items only when the clock moves
     table_transition_seconds: float = 0.0  # realism: CREATING/UPDATING/DELETING last this long

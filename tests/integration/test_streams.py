@@ -251,3 +251,33 @@ def test_records_past_the_retention_window_are_trimmed(tmp_path: Any) -> None:
 
         wait_until(trimmed)
         assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in _records(streams, arn)] == ["new"]
+
+
+def test_strict_mode_throttles_a_third_reader_of_a_shard() -> None:
+    from headwater.testing import HeadwaterServer
+
+    with HeadwaterServer(in_memory=True, extra_args=["--strict-stream-readers"]) as srv:
+        ddb, streams = srv.client("dynamodb"), srv.client("dynamodbstreams")
+        table, arn = create_stream_table(ddb)
+        ddb.put_item(TableName=table, Item={"pk": {"S": "k"}})
+        shard_id = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0][
+            "ShardId"
+        ]
+
+        def reader() -> str:
+            return str(
+                streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            )
+
+        first, second, third = reader(), reader(), reader()
+        page = streams.get_records(ShardIterator=first)
+        streams.get_records(ShardIterator=second)
+        with pytest.raises(ClientError) as err:
+            streams.get_records(ShardIterator=third)
+        assert err.value.response["Error"]["Code"] == "LimitExceededException"
+        # The first reader goes on: its next iterator is the same reader.
+        streams.get_records(ShardIterator=page["NextShardIterator"])
+        srv.advance_clock(2)  # the others have gone quiet: a new reader is welcome
+        streams.get_records(ShardIterator=reader())

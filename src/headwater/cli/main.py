@@ -107,6 +107,12 @@ _server_options = [
         help="Open shards per stream; a partition key always maps to the same shard.",
     ),
     click.option(
+        "--strict-stream-readers",
+        is_flag=True,
+        help="Throttle a third process reading one shard at once (LimitExceededException), "
+        "as AWS may.",
+    ),
+    click.option(
         "--shard-rollover-seconds",
         default=4 * 60 * 60,
         show_default=True,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from headwater.errors import ExpiredIterator, ValidationError
 
 ITERATOR_LIFETIME_SECONDS = 15 * 60
-_LAYOUT = struct.Struct(">QQQ")  # shard_key, from_seq, issued_ms
+_LAYOUT = struct.Struct(">QQQQ")  # shard_key, from_seq, issued_ms, reader
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Position:
     shard_key: int
     from_seq: int
     issued_ms: int
+    reader: int = 0  # one id per GetShardIterator call, carried along its NextShardIterators
 
 
 class IteratorCodec:
@@ -35,7 +36,9 @@ class IteratorCodec:
         return hmac.new(self._secret, arn.encode() + body, hashlib.sha256).digest()[:16]
 
     def encode(self, position: Position) -> str:
-        body = _LAYOUT.pack(position.shard_key, position.from_seq, position.issued_ms)
+        body = _LAYOUT.pack(
+            position.shard_key, position.from_seq, position.issued_ms, position.reader
+        )
         token = base64.b64encode(body + self._mac(position.stream_arn, body)).decode()
         return f"{position.stream_arn}|1|{token}"
 
@@ -55,10 +58,10 @@ class IteratorCodec:
         body, mac = raw[: _LAYOUT.size], raw[_LAYOUT.size :]
         if not hmac.compare_digest(mac, self._mac(arn, body)):
             raise invalid
-        shard_key, from_seq, issued_ms = _LAYOUT.unpack(body)
+        shard_key, from_seq, issued_ms, reader = _LAYOUT.unpack(body)
         if now_ms - issued_ms > ITERATOR_LIFETIME_SECONDS * 1000:
             raise ExpiredIterator(
                 "Iterator expired. The iterator was created at time "
                 f"{issued_ms} while right now it is {now_ms}."
             )
-        return Position(arn, shard_key, from_seq, issued_ms)
+        return Position(arn, shard_key, from_seq, issued_ms, reader)

@@ -218,6 +218,44 @@ class StreamLog:
             except Exception:
                 logging.getLogger("headwater.streams").exception("shard listener failed")
 
+    def resize(self, lanes: int) -> int:
+        """Apply a changed shard count to existing streams. A one-shard stream is split: its
+        shard closes and ``lanes`` children name it as their parent, so consumers that follow
+        lineage keep per-key order. Streams with several shards keep their count (DynamoDB
+        Streams lineage has one parent per shard, so shards cannot be merged). Returns how many
+        streams were split."""
+        split = 0
+        for info in self.streams():
+            if info.status != "ENABLED" or info.lanes != 1 or lanes <= 1:
+                continue
+            open_shards = [s for s in self.shards(info.arn) if s.is_open]
+            if len(open_shards) == 1:
+                self.store.write(partial(self._split, info, open_shards[0], lanes))
+                split += 1
+        return split
+
+    def _split(self, info: StreamInfo, shard: ShardInfo, lanes: int, txn: Txn) -> None:
+        now = self.clock.time()
+        closed = self._close(txn, shard)
+        children = [
+            self._new_shard(txn, info.arn, shard.shard_id, lane, now) for lane in range(lanes)
+        ]
+        resized = replace(info, lanes=lanes)
+        rows.upsert_stream(txn.conn, info.arn, info.region, info.table_name, resized.to_json())
+
+        def publish() -> None:
+            with self._lock:
+                self._streams[info.arn] = resized
+                current = [
+                    closed if s.shard_id == shard.shard_id else s
+                    for s in self._shards.get(info.arn, [])
+                ]
+                self._shards[info.arn] = current + children
+            self.notifier.wake_all()
+            self._changed(info.arn)
+
+        txn.after_commit(publish)
+
     def rollover(self, older_than: float) -> int:
         """Close every open shard created before ``older_than`` and open its child (AWS rolls
         shards over every ~4 hours). Returns how many shards were rolled over."""

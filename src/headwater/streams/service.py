@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import secrets
+import threading
 from dataclasses import dataclass
 
-from headwater.errors import ResourceNotFound, TrimmedDataAccess, ValidationError
+from headwater.errors import LimitExceeded, ResourceNotFound, TrimmedDataAccess, ValidationError
 from headwater.streams import ids
 from headwater.streams.iterators import IteratorCodec, Position
 from headwater.streams.log import ShardInfo, StreamInfo, StreamLog
@@ -21,10 +23,35 @@ class RecordsPage:
     next_iterator: str | None
 
 
+READER_WINDOW_MS = 1000
+
+
 class StreamService:
-    def __init__(self, log: StreamLog, codec: IteratorCodec) -> None:
+    def __init__(
+        self, log: StreamLog, codec: IteratorCodec, readers_per_shard: int | None = None
+    ) -> None:
         self.log = log
         self.codec = codec
+        # Strict mode: AWS throttles a shard read by more than two processes at once. A reader
+        # is one GetShardIterator call and the NextShardIterators that follow from it.
+        self.readers_per_shard = readers_per_shard
+        self._readers: dict[int, dict[int, int]] = {}
+        self._readers_lock = threading.Lock()
+
+    def _admit(self, shard_key: int, reader: int, now_ms: int) -> None:
+        if self.readers_per_shard is None:
+            return
+        with self._readers_lock:
+            recent = {
+                r: t
+                for r, t in self._readers.get(shard_key, {}).items()
+                if now_ms - t < READER_WINDOW_MS
+            }
+            if reader not in recent and len(recent) >= self.readers_per_shard:
+                self._readers[shard_key] = recent
+                raise LimitExceeded("Too many operations for a given subscriber.")
+            recent[reader] = now_ms
+            self._readers[shard_key] = recent
 
     def _stream(self, arn: str) -> StreamInfo:
         if not _ARN.match(arn):
@@ -103,7 +130,10 @@ class StreamService:
             from_seq = latest + 1
         else:
             raise ValidationError(f"Unsupported ShardIteratorType {iterator_type}")
-        return self.codec.encode(Position(arn, shard.shard_key, from_seq, self.log.clock.time_ms()))
+        reader = secrets.randbits(63)
+        return self.codec.encode(
+            Position(arn, shard.shard_key, from_seq, self.log.clock.time_ms(), reader)
+        )
 
     def get_records(self, iterator: str, limit: int) -> RecordsPage:
         now_ms = self.log.clock.time_ms()
@@ -119,6 +149,7 @@ class StreamService:
             )
         if position.from_seq <= shard.trimmed_seq:
             raise TrimmedDataAccess(TRIMMED)
+        self._admit(shard.shard_key, position.reader, now_ms)
         rows = self.log.read(shard.shard_key, position.from_seq, limit)
         records: list[bytes] = []
         size = 0
@@ -134,6 +165,6 @@ class StreamService:
         ):
             return RecordsPage(records, None)
         next_iterator = self.codec.encode(
-            Position(position.stream_arn, shard.shard_key, next_seq, now_ms)
+            Position(position.stream_arn, shard.shard_key, next_seq, now_ms, position.reader)
         )
         return RecordsPage(records, next_iterator)

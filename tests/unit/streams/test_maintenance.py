@@ -103,3 +103,22 @@ def test_advancing_the_clock_wakes_the_background_sweep(world: StreamWorld) -> N
     finally:
         trimmer.stop()
     assert world.shard(info.arn).trimmed_seq > 0
+
+
+def test_raising_the_shard_count_splits_a_one_shard_stream(world: StreamWorld) -> None:
+    info = world.create_stream()
+    world.append(info, "before")
+    parent = world.shard(info.arn)
+    assert world.log.resize(3) == 1
+    shards = world.log.shards(info.arn)
+    children = [s for s in shards if s.parent_shard_id == parent.shard_id]
+    assert len(children) == 3 and all(c.is_open for c in children)
+    closed = next(s for s in shards if s.shard_id == parent.shard_id)
+    assert not closed.is_open
+    for key in ("a", "b", "c", "d", "e", "f"):
+        world.append(world.stream(info.arn), key)
+    assert len(world.log.read(parent.shard_key, 0, 100)) == 1  # only "before"
+    assert sum(len(world.log.read(c.shard_key, 0, 100)) for c in children) == 6
+    world.reopen()
+    assert world.stream(info.arn).lanes == 3
+    assert world.log.resize(3) == 0  # already split: nothing to do
