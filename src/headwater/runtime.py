@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from headwater.clock import Clock
+from headwater.destinations import Destinations
 from headwater.functions.pool import WorkerPool
 from headwater.functions.registry import FunctionRegistry
 from headwater.mapping.supervisor import MappingSupervisor
@@ -96,6 +97,13 @@ class Runtime:
         )
         self.functions = FunctionRegistry(
             self.store, self.pool, self.clock, code_root, settings.account_id
+        )
+        self.destinations = Destinations(
+            self.store,
+            self.clock,
+            settings.account_id,
+            self.store.path.parent / "s3",
+            durable=settings.durable and not settings.in_memory,
         )
         self.mappings = MappingSupervisor(self.store, self.streams, self.functions, self.clock)
         self._reads = ThreadPoolExecutor(4, thread_name_prefix="headwater-read")

@@ -1,8 +1,9 @@
 """The ASGI application: every service on one port.
 
-``POST /`` carries DynamoDB and DynamoDB Streams (JSON 1.0), told apart by the ``X-Amz-Target``
-prefix; Lambda (rest-json) lives under ``/2015-03-31/``; Headwater's own endpoints under
-``/_headwater/``.
+``POST /`` carries DynamoDB, DynamoDB Streams and SQS (JSON 1.0), told apart by the
+``X-Amz-Target`` prefix; Lambda (rest-json) lives under ``/2015-03-31/``; Headwater's own
+endpoints under ``/_headwater/``; S3 (rest-xml) is told apart by its signature scope (see
+``api/s3.py``), SNS (query protocol) by a form-encoded ``POST /`` without a target.
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ from headwater.api import (
     dynamodb_reads,
     lambda_functions,
     lambda_mappings,
+    s3,
+    sns,
     sqs,
     streams,
 )
 from headwater.api.context import RequestContext, region_from_authorization
 from headwater.api.errors import SERVICE_NS, json10_error, restjson_error
+from headwater.api.sqs_errors import sqs_error
 from headwater.errors import RequestTooLarge, SerializationError
 from headwater.runtime import Runtime
 
@@ -52,6 +56,11 @@ TARGETS: dict[str, dict[str, Any]] = {
     "AmazonSQS": sqs.OPERATIONS,
 }
 
+# Services whose JSON errors do not follow DynamoDB's shapes: (status, body, extra headers).
+ERROR_RENDERERS: dict[
+    str, Callable[[BaseException], tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]]
+] = {"AmazonSQS": sqs_error}
+
 
 async def json10(
     rt: Runtime, headers: dict[bytes, bytes], raw: bytes
@@ -63,6 +72,7 @@ async def json10(
     )
     prefix, _, operation = headers.get(b"x-amz-target", b"").decode().partition(".")
     handler = TARGETS.get(prefix, {}).get(operation)
+    extra: list[tuple[bytes, bytes]] = []
     if handler is None:
         status, out = 400, orjson.dumps({"__type": SERVICE_NS + "UnknownOperationException"})
     else:
@@ -76,7 +86,11 @@ async def json10(
             result = await handler(rt, ctx, params)
             status, out = 200, result if isinstance(result, bytes) else orjson.dumps(result)
         except Exception as exc:
-            status, err = json10_error(exc)
+            render = ERROR_RENDERERS.get(prefix)
+            if render is None:
+                status, err = json10_error(exc)
+            else:
+                status, err, extra = render(exc)
             out = orjson.dumps(err)
     return (
         status,
@@ -86,21 +100,30 @@ async def json10(
             (b"content-length", str(len(out)).encode()),
             (b"x-amzn-requestid", ctx.request_id.encode()),
             (b"x-amz-crc32", str(zlib.crc32(out) & 0xFFFFFFFF).encode()),
+            *extra,
         ],
     )
 
 
 class Json10FastPath:
     """``POST /`` (the hot path of every DynamoDB call) straight on ASGI, without routing,
-    middleware or request objects; everything else goes to the Starlette app."""
+    middleware or request objects; S3 requests (any path) to the S3 adapter; everything else
+    goes to the Starlette app."""
 
     def __init__(self, app: Starlette, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/":
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST" or scope["path"] != "/":
+            headers = dict(scope["headers"])
+            if s3.addressed_to_s3(scope, headers):
+                await s3.serve(self.runtime, scope, receive, send, headers)
+            else:
+                await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -117,6 +140,16 @@ class Json10FastPath:
             if not message.get("more_body", False):
                 break
         headers = dict(scope["headers"])
+        if b"x-amz-target" not in headers:
+            if s3.addressed_to_s3(scope, headers):
+                await s3.serve(self.runtime, scope, receive, send, headers, b"".join(chunks))
+                return
+            if sns.is_query_request(headers):
+                status, body, out_headers = await sns.respond(
+                    self.runtime, headers, b"".join(chunks)
+                )
+                await _send(send, status, body, out_headers)
+                return
         status, body, out_headers = await json10(self.runtime, headers, b"".join(chunks))
         await _send(send, status, body, out_headers)
 

@@ -105,6 +105,60 @@ CREATE TABLE IF NOT EXISTS ddb_tags (
     value TEXT NOT NULL,
     UNIQUE (table_id, key)
 );
+CREATE TABLE IF NOT EXISTS sqs_queues (
+    queue_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    attributes BLOB NOT NULL,
+    tags BLOB NOT NULL,
+    created REAL NOT NULL,
+    modified REAL NOT NULL,
+    UNIQUE (region, name)
+);
+CREATE TABLE IF NOT EXISTS sqs_messages (
+    queue_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    body BLOB NOT NULL,
+    attributes BLOB,
+    sent REAL NOT NULL,
+    visible_at REAL NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    first_received REAL,
+    receipt TEXT,
+    PRIMARY KEY (queue_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sqs_messages_visible ON sqs_messages (queue_id, visible_at, seq);
+CREATE TABLE IF NOT EXISTS sns_topics (
+    arn TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    attributes BLOB NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sns_subscriptions (
+    arn TEXT PRIMARY KEY,
+    topic_arn TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    attributes BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sns_subscriptions_topic ON sns_subscriptions (topic_arn, arn);
+CREATE TABLE IF NOT EXISTS s3_buckets (
+    name TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS s3_objects (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    modified REAL NOT NULL,
+    headers BLOB NOT NULL,
+    PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
 """
 
 
