@@ -105,7 +105,9 @@ class Runtime:
             self.store.path.parent / "s3",
             durable=settings.durable and not settings.in_memory,
         )
-        self.mappings = MappingSupervisor(self.store, self.streams, self.functions, self.clock)
+        self.mappings = MappingSupervisor(
+            self.store, self.streams, self.functions, self.clock, destinations=self.destinations
+        )
         self._reads = ThreadPoolExecutor(4, thread_name_prefix="headwater-read")
         self._started = False
         self._closed = False

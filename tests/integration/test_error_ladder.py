@@ -175,3 +175,94 @@ def test_record_age_out_of_range_is_refused(ddb: Any, lam: Any, tmp_path: Path) 
     assert err.value.response["Error"]["Message"] == (
         "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)"
     )
+
+
+def test_given_up_records_are_sent_to_an_sqs_destination(
+    server: Any, ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    sqs = server.client("sqs")
+    queue_url = sqs.create_queue(QueueName="esm-dlq")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    table, stream = create_stream_table(ddb)
+    out = tmp_path / "calls"
+    fn = create_function(lam, HANDLER, env={"OUT": str(out), "FAIL_KEYS": "poison"})
+    uuid = lam.create_event_source_mapping(
+        FunctionName=fn,
+        EventSourceArn=stream,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=1,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )["UUID"]
+    assert lam.get_event_source_mapping(UUID=uuid)["DestinationConfig"] == {
+        "OnFailure": {"Destination": queue_arn}
+    }
+    wait_until(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled")
+    _put(ddb, table, "poison", "fine")
+    wait_until(lambda: ["fine"] in _calls(out))
+    messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5)["Messages"]
+    record = json.loads(messages[0]["Body"])
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["requestContext"]["functionArn"].endswith(f":function:{fn}")
+    assert record["responseContext"] == {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    }
+    info = record["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1 and info["streamArn"] == stream
+    assert info["startSequenceNumber"] == info["endSequenceNumber"]
+    assert info["approximateArrivalOfFirstRecord"].endswith("Z")
+    assert record["version"] == "1.0"
+
+
+def test_given_up_records_go_to_an_s3_destination_with_the_payload(
+    server: Any, ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="esm-failures")
+    table, stream = create_stream_table(ddb)
+    out = tmp_path / "calls"
+    fn = create_function(lam, HANDLER, env={"OUT": str(out), "FAIL_KEYS": "poison"})
+    uuid = lam.create_event_source_mapping(
+        FunctionName=fn,
+        EventSourceArn=stream,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=1,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::esm-failures"}},
+    )["UUID"]
+    wait_until(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled")
+    _put(ddb, table, "poison")
+    listing = wait_until(
+        lambda: s3.list_objects_v2(Bucket="esm-failures").get("Contents"), timeout=15
+    )
+    key = listing[0]["Key"]
+    assert key.startswith(f"aws/lambda/{uuid}/shardId-")
+    body = json.loads(s3.get_object(Bucket="esm-failures", Key=key)["Body"].read())
+    payload = json.loads(body["payload"])
+    assert payload["Records"][0]["dynamodb"]["Keys"] == {"pk": {"S": "poison"}}
+    assert body["requestContext"]["condition"] == "RetryAttemptsExhausted"
+
+
+def test_a_fifo_or_foreign_destination_is_refused(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    import pytest
+    from botocore.exceptions import ClientError
+
+    _table, stream = create_stream_table(ddb)
+    fn = create_function(lam, HANDLER, env={"OUT": str(tmp_path / "o")})
+    for target in (
+        "arn:aws:sqs:us-east-1:000000000000:q.fifo",
+        "arn:aws:sns:us-east-1:000000000000:t.fifo",
+    ):
+        with pytest.raises(ClientError) as err:
+            lam.create_event_source_mapping(
+                FunctionName=fn,
+                EventSourceArn=stream,
+                StartingPosition="LATEST",
+                DestinationConfig={"OnFailure": {"Destination": target}},
+            )
+        assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"

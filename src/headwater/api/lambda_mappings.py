@@ -25,6 +25,11 @@ SHAPES = ShapeValidator("lambda")
 
 Body = dict[str, Any]
 
+_DESTINATION = re.compile(
+    r"^(arn:aws:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}"
+    r"|arn:aws:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}"
+    r"|arn:aws:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$"
+)
 _STREAM_ARN = re.compile(r"^arn:aws:dynamodb:[a-z0-9-]+:\d{12}:table/[^/]+/stream/.+$")
 
 # Parameters this slice stores and echoes but whose runtime behaviour is a later issue's work.
@@ -100,6 +105,11 @@ def _common_changes(body: Body) -> Body:
                 "Unsupported DestinationConfig parameter for given event source mapping type."
             )
         target = (dest.get("OnFailure") or {}).get("Destination")
+        if target and not _DESTINATION.match(target):
+            raise InvalidParameterValue(
+                f"The destination ARN {target} is not supported: use an SQS queue, SNS topic or "
+                "S3 bucket ARN (FIFO queues and topics are not supported)"
+            )
         changes["on_failure_destination"] = target or None
     if "FilterCriteria" in body:
         criteria = body["FilterCriteria"]
@@ -113,7 +123,6 @@ def _check_not_yet(changes: Body) -> None:
     unsupported = {
         "parallelization_factor": 1,
         "tumbling_window": 0,
-        "on_failure_destination": None,
     }
     for attr, default in unsupported.items():
         if attr in changes and changes[attr] not in (default, None) and changes[attr] != []:
