@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -95,7 +95,9 @@ def _projection(spec: Body) -> Projection | None:
     return projection
 
 
-def _consumed(mode: str | None, capacity: list[Capacity], *, split: bool) -> list[Body] | None:
+def consumed_capacity(
+    mode: str | None, capacity: Sequence[Capacity], *, split: bool
+) -> list[Body] | None:
     """The ConsumedCapacity member; ``split`` adds Read/WriteCapacityUnits (transactions)."""
     if mode not in ("TOTAL", "INDEXES"):
         return None
@@ -114,7 +116,7 @@ def _consumed(mode: str | None, capacity: list[Capacity], *, split: bool) -> lis
 
 
 def _finish(out: Body, body: Body, capacity: list[Capacity], *, split: bool) -> Body:
-    consumed = _consumed(body.get("ReturnConsumedCapacity"), capacity, split=split)
+    consumed = consumed_capacity(body.get("ReturnConsumedCapacity"), capacity, split=split)
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     if body.get("ReturnItemCollectionMetrics") == "SIZE":

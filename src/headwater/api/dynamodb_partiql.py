@@ -21,6 +21,7 @@ import orjson
 
 from headwater.api.context import RequestContext
 from headwater.api.dynamodb import SHAPES
+from headwater.api.dynamodb_batch import consumed_capacity
 from headwater.errors import (
     ConditionalCheckFailed,
     DuplicateItem,
@@ -125,23 +126,6 @@ def _one_table(mode: str | None, table: str, units: float) -> Body | None:
     return capacity
 
 
-def _tables(mode: str | None, capacity: Sequence[Capacity], *, split: bool) -> list[Body] | None:
-    if mode not in ("TOTAL", "INDEXES"):
-        return None
-    out: list[Body] = []
-    for entry in capacity:
-        units: Body = {"CapacityUnits": entry.read + entry.write}
-        if split and entry.read:
-            units["ReadCapacityUnits"] = entry.read
-        if split and entry.write:
-            units["WriteCapacityUnits"] = entry.write
-        row: Body = {"TableName": entry.table, **units}
-        if mode == "INDEXES":
-            row["Table"] = dict(units)
-        out.append(row)
-    return out
-
-
 # -- ExecuteStatement -----------------------------------------------------------------------
 
 
@@ -240,7 +224,7 @@ async def batch_execute_statement(rt: Runtime, ctx: RequestContext, body: Body) 
         results = await asyncio.wrap_future(ops.batch_write(ctx.region, writes))
         spent = [Capacity(r.table, write=r.units) for r in results if r.table and r.units]
     out: Body = {"Responses": [_batch_response(result) for result in results]}
-    capacity = _tables(body.get("ReturnConsumedCapacity"), _per_table(spent), split=False)
+    capacity = consumed_capacity(body.get("ReturnConsumedCapacity"), _per_table(spent), split=False)
     if capacity is not None:
         out["ConsumedCapacity"] = capacity
     return out
@@ -294,7 +278,7 @@ async def execute_transaction(rt: Runtime, ctx: RequestContext, body: Body) -> B
             digest=_transaction_digest(body),
         )
         capacity = (await asyncio.wrap_future(future)).capacity
-    consumed_units = _tables(mode, capacity, split=True)
+    consumed_units = consumed_capacity(mode, capacity, split=True)
     if consumed_units is not None:
         out["ConsumedCapacity"] = consumed_units
     return out
