@@ -98,3 +98,21 @@ def test_ctrl_c_stops_cleanly_and_ends_workers(tmp_path: Path) -> None:
         return False
 
     wait_until(gone, timeout=10)
+
+
+def test_an_iterator_issued_before_a_restart_still_works(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with HeadwaterServer(data_dir=data) as server:
+        ddb, streams = server.client("dynamodb"), server.client("dynamodbstreams")
+        table, stream = create_stream_table(ddb)
+        ddb.put_item(TableName=table, Item={"pk": {"S": "before"}})
+        shard_id = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0][
+            "ShardId"
+        ]
+        iterator = streams.get_shard_iterator(
+            StreamArn=stream, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+    with HeadwaterServer(data_dir=data) as server:
+        streams = server.client("dynamodbstreams")
+        records = streams.get_records(ShardIterator=iterator)["Records"]
+        assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["before"]

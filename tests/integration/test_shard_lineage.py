@@ -125,3 +125,17 @@ def test_a_mapping_follows_rollovers_in_per_key_order(
     for key, version in delivered():
         by_key.setdefault(key, []).append(version)
     assert by_key == {key: [1, 2, 3] for key in keys}
+
+
+def test_describe_stream_pages_through_shards(sharded: HeadwaterServer) -> None:
+    ddb, streams = sharded.client("dynamodb"), sharded.client("dynamodbstreams")
+    _table, arn = create_stream_table(ddb)
+    first = streams.describe_stream(StreamArn=arn, Limit=1)["StreamDescription"]
+    assert len(first["Shards"]) == 1
+    assert first["LastEvaluatedShardId"] == first["Shards"][0]["ShardId"]
+    second = streams.describe_stream(
+        StreamArn=arn, Limit=1, ExclusiveStartShardId=first["LastEvaluatedShardId"]
+    )["StreamDescription"]
+    assert len(second["Shards"]) == 1
+    assert "LastEvaluatedShardId" not in second
+    assert second["Shards"][0]["ShardId"] != first["Shards"][0]["ShardId"]

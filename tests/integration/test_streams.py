@@ -281,3 +281,12 @@ def test_strict_mode_throttles_a_third_reader_of_a_shard() -> None:
         streams.get_records(ShardIterator=page["NextShardIterator"])
         srv.advance_clock(2)  # the others have gone quiet: a new reader is welcome
         streams.get_records(ShardIterator=reader())
+
+
+def test_a_deleted_tables_stream_stays_readable(ddb: Any, streams: Any) -> None:
+    table, arn = create_stream_table(ddb)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "kept"}})
+    ddb.delete_table(TableName=table)
+    desc = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    assert desc["StreamStatus"] == "DISABLED"
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in _records(streams, arn)] == ["kept"]
