@@ -17,6 +17,7 @@ They carry facts and AWS's wording, never HTTP details::
     ├── TrimmedDataAccess               TrimmedDataAccessException
     ├── InvalidParameterValue           InvalidParameterValueException (Lambda)
     ├── ResourceConflict                ResourceConflictException (Lambda)
+    ├── TooManyRequests                 TooManyRequestsException (Lambda throttling)
     ├── RequestTooLarge                 RequestEntityTooLargeException (Lambda)
     └── NotEmulated                     a clear 400 for what Headwater does not do yet
 """
@@ -124,3 +125,17 @@ class DuplicateItem(HeadwaterError):
     """A PartiQL INSERT found an item with the same primary key."""
 
     code = "DuplicateItemException"
+
+
+class TooManyRequests(HeadwaterError):
+    """A Lambda invocation refused by the function's reserved concurrency."""
+
+    code = "TooManyRequestsException"
+
+    def __init__(
+        self,
+        message: str = "Rate Exceeded.",
+        reason: str = "ReservedFunctionConcurrentInvocationLimitExceeded",
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason

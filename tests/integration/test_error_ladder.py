@@ -4,6 +4,7 @@ failures, bisecting and record age (spec §6.3–6.5, §6.7)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,28 @@ def test_a_fifo_or_foreign_destination_is_refused(ddb: Any, lam: Any, tmp_path: 
                 DestinationConfig={"OnFailure": {"Destination": target}},
             )
         assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_throttled_batches_are_retried_without_using_up_attempts(
+    server: Any, ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    import urllib.request
+
+    table, out, uuid = _setup(ddb, lam, tmp_path, {}, BatchSize=1, MaximumRetryAttempts=0)
+    fn = lam.get_event_source_mapping(UUID=uuid)["FunctionArn"].rsplit(":", 1)[1]
+    lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=0)
+    _put(ddb, table, "waits")
+
+    def throttled() -> bool:
+        url = f"{server.url}/_headwater/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            text = response.read().decode()
+        found = re.search(
+            rf'^headwater_lambda_throttles_total\{{function="{fn}"\}} (\S+)$', text, re.M
+        )
+        return found is not None and float(found.group(1)) >= 2
+
+    wait_until(throttled)  # throttled at least twice, and not given up (MaximumRetryAttempts 0)
+    assert _calls(out) == []
+    lam.delete_function_concurrency(FunctionName=fn)
+    wait_until(lambda: _calls(out) == [["waits"]], timeout=15)

@@ -237,3 +237,48 @@ def test_invoke_payload_over_six_megabytes_is_refused(lam: Any) -> None:
         lam.invoke(FunctionName=name, Payload=payload)
     assert err.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+
+
+SLOW = """
+import os, pathlib, time
+
+def handler(event, context):
+    if event.get("hold"):
+        pathlib.Path(os.environ["STARTED"]).write_text("1")
+        deadline = time.time() + 10
+        while not os.path.exists(os.environ["RELEASE"]) and time.time() < deadline:
+            time.sleep(0.01)
+    return "done"
+"""
+
+
+def test_reserved_concurrency_throttles_and_can_be_removed(lam: Any, tmp_path: Path) -> None:
+    import threading
+
+    started, release = tmp_path / "started", tmp_path / "release"
+    name = create_function(
+        lam, SLOW, timeout=20, env={"STARTED": str(started), "RELEASE": str(release)}
+    )
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
+    out = lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    assert out["ReservedConcurrentExecutions"] == 1
+    assert lam.get_function(FunctionName=name)["Concurrency"] == {"ReservedConcurrentExecutions": 1}
+    busy = threading.Thread(target=lambda: _invoke(lam, name, {"hold": True}))
+    busy.start()
+    wait_until(started.exists)  # the first invocation holds the only slot
+    try:
+        with pytest.raises(ClientError) as err:
+            _invoke(lam, name)
+    finally:
+        release.write_text("1")
+        busy.join()
+    assert err.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert err.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert _invoke(lam, name)[1] == "done"  # the slot is free again
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError):
+        _invoke(lam, name)
+    lam.delete_function_concurrency(FunctionName=name)
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
+    assert _invoke(lam, name)[1] == "done"

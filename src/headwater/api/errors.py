@@ -21,6 +21,7 @@ from headwater.errors import (
     ResourceInUse,
     ResourceNotFound,
     SerializationError,
+    TooManyRequests,
     TransactionCanceled,
     ValidationError,
 )
@@ -79,6 +80,7 @@ _LAMBDA: list[tuple[type[HeadwaterError], int, str, bool]] = [
     (ResourceConflict, 409, "ResourceConflictException", False),
     (ResourceInUse, 400, "ResourceInUseException", True),
     (RequestTooLarge, 413, "RequestEntityTooLargeException", False),
+    (TooManyRequests, 429, "TooManyRequestsException", False),
     (SerializationError, 400, "InvalidRequestContentException", False),
     (ValidationError, 400, "ValidationException", False),
 ]
@@ -93,6 +95,8 @@ def restjson_error(exc: BaseException) -> tuple[int, str, dict[str, Any]]:
                 if code != "ValidationException":
                     body["Type"] = "User"
                 body["Message" if capital else "message"] = exc.message
+                if isinstance(exc, TooManyRequests):
+                    body["Reason"] = exc.reason
                 return status, code, body
     log.error("internal error", exc_info=exc)
     return 500, "ServiceException", {"Type": "Service", "Message": "Internal server error"}

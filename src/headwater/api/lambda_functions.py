@@ -122,7 +122,7 @@ async def create_function(rt: Runtime, ctx: RequestContext, body: Body) -> tuple
 
 async def get_function(rt: Runtime, ctx: RequestContext, name: str) -> Body:
     config = rt.functions.get(ctx.region, name)
-    return {
+    out: Body = {
         "Configuration": function_configuration(config),
         "Code": {
             "RepositoryType": "S3",
@@ -130,6 +130,29 @@ async def get_function(rt: Runtime, ctx: RequestContext, name: str) -> Body:
             f"{config.name}/code.zip",
         },
     }
+    if config.reserved_concurrency is not None:
+        out["Concurrency"] = {"ReservedConcurrentExecutions": config.reserved_concurrency}
+    return out
+
+
+async def put_function_concurrency(rt: Runtime, ctx: RequestContext, name: str, body: Body) -> Body:
+    SHAPES.validate("PutFunctionConcurrency", {**body, "FunctionName": name})
+    reserved = int(body["ReservedConcurrentExecutions"])
+    config = rt.functions.get(ctx.region, name)
+    await asyncio.to_thread(rt.functions.set_concurrency, ctx.region, config.name, reserved)
+    return {"ReservedConcurrentExecutions": reserved}
+
+
+async def get_function_concurrency(rt: Runtime, ctx: RequestContext, name: str) -> Body:
+    config = rt.functions.get(ctx.region, name)
+    if config.reserved_concurrency is None:
+        return {}
+    return {"ReservedConcurrentExecutions": config.reserved_concurrency}
+
+
+async def delete_function_concurrency(rt: Runtime, ctx: RequestContext, name: str) -> None:
+    config = rt.functions.get(ctx.region, name)
+    await asyncio.to_thread(rt.functions.set_concurrency, ctx.region, config.name, None)
 
 
 async def get_function_configuration(rt: Runtime, ctx: RequestContext, name: str) -> Body:

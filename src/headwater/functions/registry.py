@@ -21,7 +21,12 @@ import orjson
 
 from headwater import metrics
 from headwater.clock import Clock
-from headwater.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
+from headwater.errors import (
+    InvalidParameterValue,
+    ResourceConflict,
+    ResourceNotFound,
+    TooManyRequests,
+)
 from headwater.functions.code import extract_zip
 from headwater.functions.pool import InvokeResult, WorkerPool
 from headwater.functions.spec import FunctionSpec
@@ -58,6 +63,7 @@ class FunctionConfig:
     last_modified: float = 0.0
     revision_id: str = ""
     architectures: list[str] = field(default_factory=lambda: ["x86_64"])
+    reserved_concurrency: int | None = None  # None: no reservation; 0: every invoke throttled
 
     @property
     def arn(self) -> str:
@@ -90,6 +96,7 @@ class FunctionRegistry:
         self.account = account
         self._lock = threading.Lock()
         self._functions: dict[tuple[str, str], FunctionConfig] = {}
+        self._running: dict[tuple[str, str], int] = {}  # invocations in flight per function
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -189,6 +196,16 @@ class FunctionRegistry:
         self.pool.retire(config.name)
         return config
 
+    def set_concurrency(self, region: str, name: str, reserved: int | None) -> FunctionConfig:
+        """Put/DeleteFunctionConcurrency: no new revision, warm workers stay."""
+        current = self.get(region, name)
+        config = replace(current, reserved_concurrency=reserved)
+        self.store.write(
+            lambda txn: rows.update_function_config(txn.conn, region, name, config.to_json())
+        )
+        self._remember(config)
+        return config
+
     def update_configuration(
         self, region: str, name: str, changes: dict[str, Any]
     ) -> FunctionConfig:
@@ -238,7 +255,21 @@ class FunctionRegistry:
     # -- invocation ------------------------------------------------------------------------
 
     def invoke(self, config: FunctionConfig, payload: bytes) -> InvokeResult:
-        result = self.pool.invoke(self.spec(config), payload, invoked_arn=config.arn)
+        """Run one invocation; raises TooManyRequests when the reserved concurrency is used up
+        (the invocation never reaches the function, as on AWS)."""
+        key = (config.region, config.name)
+        with self._lock:
+            running = self._running.get(key, 0)
+            limit = config.reserved_concurrency
+            if limit is not None and running >= limit:
+                metrics.THROTTLES.inc(function=config.name)
+                raise TooManyRequests()
+            self._running[key] = running + 1
+        try:
+            result = self.pool.invoke(self.spec(config), payload, invoked_arn=config.arn)
+        finally:
+            with self._lock:
+                self._running[key] -= 1
         metrics.INVOCATIONS.inc(function=config.name)
         metrics.DURATION.inc(result.duration_ms / 1000, function=config.name)
         if result.status != "ok":
@@ -252,7 +283,7 @@ class FunctionRegistry:
             return Outcome("not_found")
         try:
             result = self.invoke(config, payload)
-        except RuntimeError:  # the pool closed under us: the server is stopping
+        except (RuntimeError, TooManyRequests):  # throttled, or the server is stopping
             return Outcome("throttled")
         return Outcome(result.status, result.payload, result.request_id)
 

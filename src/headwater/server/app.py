@@ -249,6 +249,23 @@ async def function_configuration(request: Request) -> Response:
     return await _lambda_call(request, run)
 
 
+async def function_concurrency(request: Request) -> Response:
+    name = request.path_params["name"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        if request.method == "PUT":
+            body = await _json_body(request)
+            return _lambda_json(
+                200, await lambda_functions.put_function_concurrency(rt, ctx, name, body)
+            )
+        if request.method == "DELETE":
+            await lambda_functions.delete_function_concurrency(rt, ctx, name)
+            return Response(status_code=204)
+        return _lambda_json(200, await lambda_functions.get_function_concurrency(rt, ctx, name))
+
+    return await _lambda_call(request, run)
+
+
 async def function_invocations(request: Request) -> Response:
     name = request.path_params["name"]
 
@@ -366,6 +383,12 @@ def create_app(runtime: Runtime) -> Json10FastPath:
             methods=["GET", "PUT"],
         ),
         Route(f"{lam}/functions/{{name}}/invocations", function_invocations, methods=["POST"]),
+        Route(
+            "/2017-10-31/functions/{name}/concurrency",
+            function_concurrency,
+            methods=["PUT", "DELETE"],
+        ),
+        Route("/2019-09-30/functions/{name}/concurrency", function_concurrency, methods=["GET"]),
         Route(f"{lam}/event-source-mappings", mappings_root, methods=["GET", "POST"]),
         Route(f"{lam}/event-source-mappings/", mappings_root, methods=["GET", "POST"]),
         Route(
