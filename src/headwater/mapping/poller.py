@@ -40,8 +40,8 @@ RETRY_BASE_SECONDS = 0.1
 RETRY_MAX_SECONDS = 5.0
 
 
-def retry_delay(attempt: int) -> float:
-    return float(min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * (2 ** max(0, attempt - 1))))
+def retry_delay(attempt: int, base: float = RETRY_BASE_SECONDS) -> float:
+    return float(min(RETRY_MAX_SECONDS, base * (2 ** max(0, attempt - 1))))
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class PollerSettings:
     ladder: LadderSettings = field(default_factory=LadderSettings)
     filters: FilterSet | None = None
     batching_window: float = 0.0  # MaximumBatchingWindowInSeconds
+    retry_base: float = RETRY_BASE_SECONDS  # first pause after a failure; doubles up to 5 s
 
 
 Rows = list[tuple[int, float, bytes]]
@@ -164,7 +165,7 @@ class ShardPoller:
                     self.settings.uuid,
                     self.shard.shard_id,
                 )
-                self._stop.wait(retry_delay(attempt))
+                self._stop.wait(retry_delay(attempt, self.settings.retry_base))
             if attempt < 0:
                 if self._finished is not None:
                     self._finished(self.shard.shard_id)
@@ -250,7 +251,7 @@ class ShardPoller:
         self._retries = retries
         self._window = rows
         attempt += 1
-        self._stop.wait(retry_delay(attempt))
+        self._stop.wait(retry_delay(attempt, self.settings.retry_base))
         return attempt
 
     def _matching(self, rows: Rows) -> Rows:
