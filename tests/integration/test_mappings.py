@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -305,7 +306,7 @@ def test_unsupported_parameters_are_refused_not_ignored(ddb: Any, lam: Any, tmp_
             FunctionName=fn,
             EventSourceArn=stream,
             StartingPosition="LATEST",
-            ParallelizationFactor=2,
+            TumblingWindowInSeconds=60,
         )
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
     assert "does not run event source mappings with" in str(err.value)
@@ -335,3 +336,45 @@ def test_a_full_batch_does_not_wait_for_the_window(ddb: Any, lam: Any, tmp_path:
     wait_until(lambda: len(_keys(_events(out))) == 3, timeout=20)
     assert time.monotonic() - begin < 20
     assert [len(e["Records"]) for e in _events(out)] == [3]
+
+
+PARALLEL = """
+import json, os, time
+
+def handler(event, context):
+    began = time.time()
+    time.sleep(0.2)
+    with open(os.environ["OUT"], "a") as out:
+        for record in event["Records"]:
+            image = record["dynamodb"]["NewImage"]
+            out.write(json.dumps([image["pk"]["S"], int(image["v"]["N"]), began, time.time()])
+                      + "\\n")
+"""
+
+
+def test_parallelization_factor_runs_lanes_at_once_and_keeps_per_key_order(
+    ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "events"
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, PARALLEL, env={"OUT": str(out)})
+    uuid = _map(lam, fn, stream, position="LATEST", BatchSize=2, ParallelizationFactor=4)
+    assert lam.get_event_source_mapping(UUID=uuid)["ParallelizationFactor"] == 4
+    keys = [f"p{i}" for i in range(8)]
+    for version in range(3):
+        for key in keys:
+            ddb.put_item(TableName=table, Item={"pk": {"S": key}, "v": {"N": str(version)}})
+
+    def rows() -> list[list[Any]]:
+        if not out.exists():
+            return []
+        return [json.loads(line) for line in out.read_text().splitlines() if line]
+
+    wait_until(lambda: len(rows()) >= 24, timeout=30)
+    seen: dict[str, list[int]] = {}
+    for key, version, _began, _ended in rows():
+        seen.setdefault(key, []).append(version)
+    assert seen == {key: [0, 1, 2] for key in keys}
+    # Some invocations overlapped in time: the lanes ran at once.
+    spans = sorted({(began, ended) for _k, _v, began, ended in rows()})
+    assert any(b2 < e1 for (_b1, e1), (b2, _e2) in itertools.pairwise(spans))

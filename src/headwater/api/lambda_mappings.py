@@ -121,7 +121,6 @@ def _common_changes(body: Body) -> Body:
 def _check_not_yet(changes: Body) -> None:
     """Refuse what the runtime would silently ignore: a mapping must behave as configured."""
     unsupported = {
-        "parallelization_factor": 1,
         "tumbling_window": 0,
     }
     for attr, default in unsupported.items():

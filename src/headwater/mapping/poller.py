@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -30,6 +31,7 @@ from headwater.mapping.policy import (
     next_step,
     too_old,
 )
+from headwater.model.keys import key_string
 from headwater.streams.ids import format_sequence
 from headwater.streams.log import ShardInfo, StreamLog
 
@@ -38,6 +40,16 @@ log = logging.getLogger("headwater.mapping")
 MAX_BATCH_BYTES = 6 * 1024 * 1024
 RETRY_BASE_SECONDS = 0.1
 RETRY_MAX_SECONDS = 5.0
+
+
+def lane_key(shard_id: str, lane: int, lanes: int) -> str:
+    """Where a lane keeps its position (the shard id itself when there is one lane)."""
+    return shard_id if lanes == 1 else f"{shard_id}#{lane}/{lanes}"
+
+
+def lane_of_record(record: bytes, lanes: int) -> int:
+    keys = orjson.loads(record)["dynamodb"]["Keys"]
+    return zlib.crc32(key_string(keys).encode()) % lanes
 
 
 def retry_delay(attempt: int, base: float = RETRY_BASE_SECONDS) -> float:
@@ -71,6 +83,7 @@ class ShardPoller:
         report: Callable[[Outcome, int], None],
         finished: Callable[[str], None] | None = None,
         on_failure: Callable[[GivenUp, bytes], None] | None = None,
+        lane: tuple[int, int] = (0, 1),
     ) -> None:
         self.settings = settings
         self.shard = shard
@@ -81,6 +94,10 @@ class ShardPoller:
         self._report = report
         self._finished = finished
         self._on_failure = on_failure
+        # ParallelizationFactor: this poller delivers only the records whose item hashes to
+        # its lane, so one item's records stay in one lane, in order.
+        self.lane, self.lanes = lane
+        self.position_key = lane_key(shard.shard_id, self.lane, self.lanes)
         self._last_request_id = ""
         self._last_function_error: str | None = None
         self._window: Rows | None = None  # records being retried (after a failure or a split)
@@ -226,7 +243,7 @@ class ShardPoller:
         if self._stop.is_set():
             return attempt
         if verdict.failed_from:
-            self._checkpoint(self.shard.shard_id, rows[verdict.failed_from - 1][0])
+            self._checkpoint(self.position_key, rows[verdict.failed_from - 1][0])
             self.next_seq = rows[verdict.failed_from - 1][0] + 1
             rows = rows[verdict.failed_from :]
         retries = self._retries + (1 if verdict.counts else 0)
@@ -256,6 +273,8 @@ class ShardPoller:
 
     def _matching(self, rows: Rows) -> Rows:
         """The records the mapping's FilterCriteria let through (all when it has none)."""
+        if self.lanes > 1:
+            rows = [r for r in rows if lane_of_record(r[2], self.lanes) == self.lane]
         filters = self.settings.filters
         if filters is None:
             return rows
@@ -264,7 +283,7 @@ class ShardPoller:
 
     def _done(self, rows: Rows) -> None:
         last = rows[-1][0]
-        self._checkpoint(self.shard.shard_id, last)
+        self._checkpoint(self.position_key, last)
         self.next_seq = last + 1
         self._next_window()
 
@@ -309,5 +328,5 @@ class ShardPoller:
                 )
             except Exception:
                 log.exception("mapping %s: the on-failure destination failed", self.settings.uuid)
-        self._checkpoint(self.shard.shard_id, last)
+        self._checkpoint(self.position_key, last)
         self.next_seq = last + 1

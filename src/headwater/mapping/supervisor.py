@@ -23,7 +23,7 @@ from headwater.mapping.failures import FailureSink, GivenUp, send
 from headwater.mapping.filtering import compile_filters
 from headwater.mapping.invoker import Invoker, Outcome
 from headwater.mapping.policy import REPORT_BATCH_ITEM_FAILURES, LadderSettings
-from headwater.mapping.poller import PollerSettings, ShardPoller
+from headwater.mapping.poller import PollerSettings, ShardPoller, lane_key
 from headwater.storage import rows
 from headwater.storage.store import Store, Txn
 from headwater.streams.log import StreamLog
@@ -188,47 +188,53 @@ class MappingSupervisor:
         )
         shards = self.streams.shards(mapping.event_source_arn)
         known = {shard.shard_id for shard in shards}
+        lanes = max(1, mapping.parallelization_factor)
         with self._lock:
             running = {
-                shard_id
-                for shard_id, poller in self._pollers.get(mapping.uuid, {}).items()
-                if poller.alive
+                key for key, poller in self._pollers.get(mapping.uuid, {}).items() if poller.alive
             }
         done: set[str] = set()
         started: list[ShardPoller] = []
         for shard in shards:  # oldest first, so a parent is judged before its children
-            position = checkpoints.get(shard.shard_id)
-            start = position + 1 if position is not None else shard.start_seq
-            if shard.shard_id in running:
-                continue
-            if shard.end_seq is not None and not self.streams.read(shard.shard_key, start, 1):
+            # A lane resumes from its own position, else from the shard's (LATEST at creation,
+            # or a position saved before ParallelizationFactor changed).
+            shard_position = checkpoints.get(shard.shard_id)
+            starts = []
+            for lane in range(lanes):
+                position = checkpoints.get(lane_key(shard.shard_id, lane, lanes), shard_position)
+                starts.append(position + 1 if position is not None else shard.start_seq)
+            if shard.end_seq is not None and not self.streams.read(shard.shard_key, min(starts), 1):
                 done.add(shard.shard_id)
                 continue
             parent = shard.parent_shard_id
             if parent is not None and parent in known and parent not in done:
                 continue  # the parent still has records to deliver
-            started.append(
-                ShardPoller(
-                    settings,
-                    shard,
-                    start,
-                    self.streams,
-                    self.invoker,
-                    checkpoint=partial(self._save_checkpoint, mapping.uuid),
-                    report=partial(self._report, mapping.uuid),
-                    finished=partial(self._shard_finished, mapping.uuid),
-                    on_failure=partial(self._on_failure, mapping.uuid),
+            for lane, start in enumerate(starts):
+                if lane_key(shard.shard_id, lane, lanes) in running:
+                    continue
+                started.append(
+                    ShardPoller(
+                        settings,
+                        shard,
+                        start,
+                        self.streams,
+                        self.invoker,
+                        checkpoint=partial(self._save_checkpoint, mapping.uuid),
+                        report=partial(self._report, mapping.uuid),
+                        finished=partial(self._shard_finished, mapping.uuid),
+                        on_failure=partial(self._on_failure, mapping.uuid),
+                        lane=(lane, lanes),
+                    )
                 )
-            )
         with self._lock:
             if self._closed:
                 return
             group = self._pollers.setdefault(mapping.uuid, {})
-            for shard_id in list(group):
-                if not group[shard_id].alive:
-                    del group[shard_id]
+            for key in list(group):
+                if not group[key].alive:
+                    del group[key]
             for poller in started:
-                group[poller.shard.shard_id] = poller
+                group[poller.position_key] = poller
         for poller in started:
             poller.start()
 
