@@ -115,3 +115,32 @@ def create_function(
         Environment={"Variables": env or {}},
     )
     return name
+
+
+def create_table(ddb: Any, *, range_key: bool = False) -> str:
+    """A pay-per-request table keyed on pk (S), with sk (N) as its range key if asked."""
+    name = unique("tbl")
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if range_key:
+        keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attrs.append({"AttributeName": "sk", "AttributeType": "N"})
+    ddb.create_table(
+        TableName=name, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST"
+    )
+    return name
+
+
+@pytest.fixture
+def new_table(ddb: Any) -> Iterator[Callable[..., str]]:
+    """Make tables for one test and drop them after it: the session server is shared, and
+    ListTables pages stay short."""
+    made: list[str] = []
+
+    def make(*, range_key: bool = False) -> str:
+        made.append(create_table(ddb, range_key=range_key))
+        return made[-1]
+
+    yield make
+    for name in made:
+        ddb.delete_table(TableName=name)

@@ -15,33 +15,6 @@ KEY_MISMATCH = "The provided key element does not match the schema"
 DUPLICATES = "Provided list of item keys contains duplicates"
 
 
-def _table(ddb: Any, *, range_key: bool = False) -> str:
-    name = unique("batch")
-    keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if range_key:
-        keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
-        attrs.append({"AttributeName": "sk", "AttributeType": "N"})
-    ddb.create_table(
-        TableName=name, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST"
-    )
-    return name
-
-
-@pytest.fixture
-def new_table(ddb: Any) -> Iterator[Callable[..., str]]:
-    """Make tables for one test and drop them after it (the session server is shared)."""
-    made: list[str] = []
-
-    def make(*, range_key: bool = False) -> str:
-        made.append(_table(ddb, range_key=range_key))
-        return made[-1]
-
-    yield make
-    for name in made:
-        ddb.delete_table(TableName=name)
-
-
 @pytest.fixture
 def table(new_table: Callable[..., str]) -> str:
     return new_table()

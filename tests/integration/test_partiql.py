@@ -19,34 +19,8 @@ CANCELLED = "Transaction cancelled, please refer cancellation reasons for specif
 
 
 @pytest.fixture
-def new_table(ddb: Any) -> Iterator[Callable[..., str]]:
-    """Tables for one test (pk S, optional sk N), dropped after it."""
-    made: list[str] = []
-
-    def make(*, range_key: bool = True) -> str:
-        name = unique("pq")
-        keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
-        attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
-        if range_key:
-            keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
-            attrs.append({"AttributeName": "sk", "AttributeType": "N"})
-        ddb.create_table(
-            TableName=name,
-            KeySchema=keys,
-            AttributeDefinitions=attrs,
-            BillingMode="PAY_PER_REQUEST",
-        )
-        made.append(name)
-        return name
-
-    yield make
-    for name in made:
-        ddb.delete_table(TableName=name)
-
-
-@pytest.fixture
 def table(new_table: Callable[..., str]) -> str:
-    return new_table()
+    return new_table(range_key=True)
 
 
 @pytest.fixture

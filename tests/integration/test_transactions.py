@@ -15,37 +15,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater.testing import HeadwaterServer
-from tests.conftest import create_stream_table, unique
+from tests.conftest import create_stream_table, create_table, unique
 
 CANCELLED = "Transaction cancelled, please refer cancellation reasons for specific reasons "
 ONE_ITEM = "Transaction request cannot include multiple operations on one item"
-
-
-def _table(ddb: Any, *, range_key: bool = False) -> str:
-    name = unique("tx")
-    keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    attrs = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if range_key:
-        keys.append({"AttributeName": "sk", "KeyType": "RANGE"})
-        attrs.append({"AttributeName": "sk", "AttributeType": "N"})
-    ddb.create_table(
-        TableName=name, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST"
-    )
-    return name
-
-
-@pytest.fixture
-def new_table(ddb: Any) -> Iterator[Callable[..., str]]:
-    """Make tables for one test and drop them after it (the session server is shared)."""
-    made: list[str] = []
-
-    def make(*, range_key: bool = False) -> str:
-        made.append(_table(ddb, range_key=range_key))
-        return made[-1]
-
-    yield make
-    for name in made:
-        ddb.delete_table(TableName=name)
 
 
 @pytest.fixture
@@ -598,7 +571,7 @@ def test_token_survives_a_restart_and_expires_after_ten_minutes(tmp_path: Path) 
     token = str(uuid.uuid4())
     with HeadwaterServer(data_dir=data) as server:
         ddb = server.client("dynamodb")
-        table = _table(ddb)
+        table = create_table(ddb)
         request = {"TransactItems": [_increment(table, "c")], "ClientRequestToken": token}
         ddb.transact_write_items(**request)
     with HeadwaterServer(data_dir=data) as server:
