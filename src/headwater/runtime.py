@@ -61,6 +61,8 @@ class Runtime:
             self.store = Store(data_dir / "headwater.db", durable=settings.durable)
             code_root = data_dir / "functions"
         self.notifier = ShardNotifier()
+        # Waits with a deadline (tumbling windows) re-check the clock when it jumps.
+        self.clock.on_advance(self.notifier.wake_all)
         self.streams = StreamLog(
             self.store, self.clock, self.notifier, shards_per_stream=settings.stream_shards
         )

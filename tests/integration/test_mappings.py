@@ -298,20 +298,6 @@ def test_batch_size_out_of_range_is_rejected(
     assert err.value.response["Error"]["Code"] == "ValidationException"
 
 
-def test_unsupported_parameters_are_refused_not_ignored(ddb: Any, lam: Any, tmp_path: Path) -> None:
-    _table, stream = create_stream_table(ddb)
-    fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
-    with pytest.raises(ClientError) as err:
-        lam.create_event_source_mapping(
-            FunctionName=fn,
-            EventSourceArn=stream,
-            StartingPosition="LATEST",
-            TumblingWindowInSeconds=60,
-        )
-    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
-    assert "does not run event source mappings with" in str(err.value)
-
-
 def test_batching_window_gathers_records_into_one_batch(ddb: Any, lam: Any, tmp_path: Path) -> None:
     out = tmp_path / "events"
     table, stream = create_stream_table(ddb)
@@ -378,3 +364,56 @@ def test_parallelization_factor_runs_lanes_at_once_and_keeps_per_key_order(
     # Some invocations overlapped in time: the lanes ran at once.
     spans = sorted({(began, ended) for _k, _v, began, ended in rows()})
     assert any(b2 < e1 for (_b1, e1), (b2, _e2) in itertools.pairwise(spans))
+
+
+WINDOWED = """
+import json, os
+
+def handler(event, context):
+    state = dict(event["state"])
+    state["count"] = state.get("count", 0) + len(event["Records"])
+    with open(os.environ["OUT"], "a") as out:
+        out.write(json.dumps({
+            "final": event["isFinalInvokeForWindow"],
+            "early": event["isWindowTerminatedEarly"],
+            "window": event["window"],
+            "shard": event["shardId"],
+            "arn": event["eventSourceARN"],
+            "records": len(event["Records"]),
+            "state": event["state"],
+        }) + "\\n")
+    return {"state": state}
+"""
+
+
+def test_tumbling_window_carries_state_and_ends_with_a_final_invocation(
+    server: Any, ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "windows"
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, WINDOWED, env={"OUT": str(out)})
+    uuid = _map(lam, fn, stream, position="LATEST", TumblingWindowInSeconds=60, BatchSize=2)
+    assert lam.get_event_source_mapping(UUID=uuid)["TumblingWindowInSeconds"] == 60
+
+    def calls() -> list[dict[str, Any]]:
+        if not out.exists():
+            return []
+        return [json.loads(line) for line in out.read_text().splitlines() if line]
+
+    for i in range(3):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"w{i}"}})
+    wait_until(lambda: sum(c["records"] for c in calls()) == 3)
+    assert not any(c["final"] for c in calls())
+    server.advance_clock(61)  # the window is over
+    wait_until(lambda: any(c["final"] for c in calls()), timeout=15)
+    history = calls()
+    final = history[-1]
+    assert final["final"] is True and final["records"] == 0
+    assert final["state"] == {"count": 3}  # state carried from invocation to invocation
+    assert history[0]["state"] == {}
+    assert final["window"]["end"] > final["window"]["start"]
+    assert final["shard"].startswith("shardId-") and final["arn"] == stream
+    assert all(c["early"] is False for c in history)
+    # The position is committed after the final invocation: nothing is delivered again.
+    ddb.put_item(TableName=table, Item={"pk": {"S": "next-window"}})
+    wait_until(lambda: calls()[-1]["records"] == 1 and calls()[-1]["state"] == {})

@@ -12,7 +12,6 @@ from headwater.api.context import RequestContext
 from headwater.api.shapes import ShapeValidator
 from headwater.errors import (
     InvalidParameterValue,
-    NotEmulated,
     ResourceConflict,
     ResourceInUse,
 )
@@ -118,16 +117,6 @@ def _common_changes(body: Body) -> Body:
     return changes
 
 
-def _check_not_yet(changes: Body) -> None:
-    """Refuse what the runtime would silently ignore: a mapping must behave as configured."""
-    unsupported = {
-        "tumbling_window": 0,
-    }
-    for attr, default in unsupported.items():
-        if attr in changes and changes[attr] not in (default, None) and changes[attr] != []:
-            raise NotEmulated(f"Headwater does not run event source mappings with {attr} yet")
-
-
 async def create_mapping(rt: Runtime, ctx: RequestContext, body: Body) -> tuple[int, Body]:
     source = body.get("EventSourceArn")
     if not source:
@@ -151,7 +140,6 @@ async def create_mapping(rt: Runtime, ctx: RequestContext, body: Body) -> tuple[
         raise InvalidParameterValue(f"Stream not found: {source}")
     function_arn = _function_arn(rt, ctx, body["FunctionName"])
     changes = _common_changes(body)
-    _check_not_yet(changes)
     for existing in rt.mappings.all(ctx.region):
         if existing.event_source_arn == source and existing.function_arn == function_arn:
             raise ResourceConflict(
@@ -209,7 +197,6 @@ async def update_mapping(
             f"Cannot update the event source mapping because it is in use. State: {current.state}"
         )
     changes = _common_changes(body)
-    _check_not_yet(changes)
     if body.get("FunctionName"):
         changes["function_arn"] = _function_arn(rt, ctx, body["FunctionName"])
     updated = await asyncio.to_thread(rt.mappings.update, uuid_, changes)

@@ -15,6 +15,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import orjson
 
@@ -31,6 +32,7 @@ from headwater.mapping.policy import (
     next_step,
     too_old,
 )
+from headwater.mapping.windows import response_state, window_event, window_start
 from headwater.model.keys import key_string
 from headwater.streams.ids import format_sequence
 from headwater.streams.log import ShardInfo, StreamLog
@@ -66,6 +68,7 @@ class PollerSettings:
     filters: FilterSet | None = None
     batching_window: float = 0.0  # MaximumBatchingWindowInSeconds
     retry_base: float = RETRY_BASE_SECONDS  # first pause after a failure; doubles up to 5 s
+    tumbling_window: int = 0  # TumblingWindowInSeconds; 0: off
 
 
 Rows = list[tuple[int, float, bytes]]
@@ -104,6 +107,9 @@ class ShardPoller:
         self._rest: list[Rows] = []  # right halves still to do after a bisect, nearest last
         self._retries = 0
         self._invocations = 0
+        self._window_start: float | None = None  # the open tumbling window
+        self._window_state: Any = {}
+        self._window_last: int | None = None  # last record delivered in it (not checkpointed)
         self.given_up = 0  # records discarded by the error ladder
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -191,6 +197,8 @@ class ShardPoller:
     def _step(self, attempt: int) -> int:
         """One round: wait for records or make one delivery attempt. Returns the number of
         consecutive failures (for the pause), or -1 when the shard is finished."""
+        if self.settings.tumbling_window > 0:
+            return self._step_windowed(attempt)
         rows = self._window if self._window is not None else self._batch()
         if not rows:
             if self._exhausted():
@@ -270,6 +278,63 @@ class ShardPoller:
         attempt += 1
         self._stop.wait(retry_delay(attempt, self.settings.retry_base))
         return attempt
+
+    def _step_windowed(self, attempt: int) -> int:
+        """Tumbling windows: deliver the window's records with its state, then, once the window
+        is over (the clock passed its end, a later record arrived, or the shard ended), a final
+        invocation; only after that succeeds is the position checkpointed."""
+        seconds = self.settings.tumbling_window
+        rows = self._read()
+        clock = self._log.clock
+        if self._window_start is None:
+            if not rows:
+                if self._exhausted():
+                    return -1
+                self._log.notifier.wait(
+                    self.shard.shard_key, self.next_seq - 1, None, self._stop.is_set
+                )
+                return attempt
+            self._window_start = window_start(rows[0][1], seconds)
+            self._window_state = {}
+            self._window_last = None
+        end = self._window_start + seconds
+        inside = [r for r in rows if r[1] < end]
+        if not inside and not rows and clock.time() < end and not self._exhausted():
+            self._log.notifier.wait(
+                self.shard.shard_key,
+                self.next_seq - 1,
+                max(0.0, end - clock.time()),
+                self._stop.is_set,
+            )
+            return attempt
+        final = not inside
+        payload = window_event(
+            [r[2] for r in inside],
+            stream_arn=self.settings.stream_arn,
+            shard_id=self.shard.shard_id,
+            start=self._window_start,
+            seconds=seconds,
+            state=self._window_state,
+            final=final,
+        )
+        outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
+        ok, state = response_state(outcome.payload) if outcome.ok else (False, None)
+        self._report(outcome if not outcome.ok or ok else Outcome("function_error"), len(inside))
+        if not ok:
+            if self._stop.is_set():
+                return attempt
+            attempt += 1
+            self._stop.wait(retry_delay(attempt, self.settings.retry_base))
+            return attempt
+        if final:
+            if self._window_last is not None:
+                self._checkpoint(self.position_key, self._window_last)
+            self._window_start = None
+            return 0
+        self._window_state = state
+        self._window_last = inside[-1][0]
+        self.next_seq = inside[-1][0] + 1
+        return 0
 
     def _matching(self, rows: Rows) -> Rows:
         """The records the mapping's FilterCriteria let through (all when it has none)."""

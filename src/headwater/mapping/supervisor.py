@@ -185,6 +185,7 @@ class MappingSupervisor:
             ),
             compile_filters(mapping.filter_criteria),
             float(mapping.maximum_batching_window),
+            tumbling_window=int(mapping.tumbling_window),
         )
         shards = self.streams.shards(mapping.event_source_arn)
         known = {shard.shard_id for shard in shards}
