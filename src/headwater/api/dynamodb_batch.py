@@ -209,7 +209,7 @@ def _write_action(entry: Body) -> WriteAction:
     )
 
 
-def _digest(body: Body) -> str:
+def request_digest(body: Body) -> str:
     """What makes two requests "the same" for a ClientRequestToken."""
     significant = {
         name: value
@@ -223,7 +223,7 @@ async def transact_write_items(rt: Runtime, ctx: RequestContext, body: Body) -> 
     SHAPES.validate("TransactWriteItems", body)
     actions = [_write_action(entry) for entry in body["TransactItems"]]
     future = TransactionOps(rt.items, rt.clock).write(
-        ctx.region, actions, token=body.get("ClientRequestToken"), digest=_digest(body)
+        ctx.region, actions, token=body.get("ClientRequestToken"), digest=request_digest(body)
     )
     outcome = await asyncio.wrap_future(future)
     return _finish({}, body, outcome.capacity, split=True)

@@ -21,7 +21,7 @@ import orjson
 
 from headwater.api.context import RequestContext
 from headwater.api.dynamodb import SHAPES
-from headwater.api.dynamodb_batch import consumed_capacity
+from headwater.api.dynamodb_batch import consumed_capacity, request_digest
 from headwater.errors import (
     ConditionalCheckFailed,
     DuplicateItem,
@@ -242,16 +242,6 @@ def _per_table(spent: Sequence[Capacity]) -> list[Capacity]:
 # -- ExecuteTransaction ---------------------------------------------------------------------
 
 
-def _transaction_digest(body: Body) -> str:
-    """What makes two requests "the same" for a ClientRequestToken."""
-    significant = {
-        name: value
-        for name, value in body.items()
-        if name not in ("ClientRequestToken", "ReturnConsumedCapacity")
-    }
-    return hashlib.sha256(orjson.dumps(significant, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
 async def execute_transaction(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     SHAPES.validate("ExecuteTransaction", body)
     entries: list[Body] = body["TransactStatements"]
@@ -275,7 +265,7 @@ async def execute_transaction(rt: Runtime, ctx: RequestContext, body: Body) -> B
             ctx.region,
             writes,
             token=body.get("ClientRequestToken"),
-            digest=_transaction_digest(body),
+            digest=request_digest(body),
         )
         capacity = (await asyncio.wrap_future(future)).capacity
     consumed_units = consumed_capacity(mode, capacity, split=True)
