@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import atexit
 import os
-import sys
 import threading
 import time
 import uuid
 import weakref
 from collections.abc import Iterable, Mapping
 
-from headwater.functions import invocation
+from headwater.functions import console, invocation
 from headwater.functions.invocation import InvokeResult, InvokeStatus
 from headwater.functions.logs import LogCapture, LogSink
 from headwater.functions.spec import FunctionSpec
@@ -35,16 +34,6 @@ INIT_LIMIT_S = 10.0
 # How long ended workers get to exit by themselves before they are killed.
 STOP_GRACE_S = 1.0
 
-_STDOUT_LOCK = threading.Lock()
-
-
-def _stdout_sink(line: str) -> None:
-    with _STDOUT_LOCK:
-        stream = sys.stdout
-        if stream is not None:
-            stream.write(line + "\n")
-            stream.flush()
-
 
 class WorkerPool:
     """Thread-safe: invoked from many threads at once."""
@@ -52,7 +41,7 @@ class WorkerPool:
     def __init__(
         self, log_sink: LogSink | None = None, base_env: Mapping[str, str] | None = None
     ) -> None:
-        self._sink: LogSink = log_sink if log_sink is not None else _stdout_sink
+        self._sink: LogSink = log_sink if log_sink is not None else console.write_line
         # The host's AWS_* variables (real credentials, profile, region) stay out of sandboxes.
         inherited = {k: v for k, v in os.environ.copy().items() if not k.startswith("AWS_")}
         self._inherited_env = {**inherited, "TZ": ":UTC", **dict(base_env or {})}
@@ -142,6 +131,7 @@ class WorkerPool:
             worker.kill()
         self._end_all(idle)
         _OPEN_POOLS.discard(self)
+        console.flush()
 
     def idle_pids(self, function_name: str | None = None) -> list[int]:
         """For tests and the dashboard: the pids of idle workers."""

@@ -40,6 +40,7 @@ from headwater.streams.log import ShardInfo, StreamLog
 log = logging.getLogger("headwater.mapping")
 
 MAX_BATCH_BYTES = 6 * 1024 * 1024
+MAX_WINDOW_STATE_BYTES = 1024 * 1024  # a tumbling window's state, per shard (spec §6.9)
 RETRY_BASE_SECONDS = 0.1
 RETRY_MAX_SECONDS = 5.0
 
@@ -110,6 +111,7 @@ class ShardPoller:
         self._window_start: float | None = None  # the open tumbling window
         self._window_state: Any = {}
         self._window_last: int | None = None  # last record delivered in it (not checkpointed)
+        self._window_early = False  # its state outgrew the limit: the next call is the last
         self.given_up = 0  # records discarded by the error ladder
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -188,7 +190,7 @@ class ShardPoller:
                     self.settings.uuid,
                     self.shard.shard_id,
                 )
-                self._stop.wait(retry_delay(attempt, self.settings.retry_base))
+                self._pause(retry_delay(attempt, self.settings.retry_base))
             if attempt < 0:
                 if self._finished is not None:
                     self._finished(self.shard.shard_id)
@@ -276,13 +278,15 @@ class ShardPoller:
         self._retries = retries
         self._window = rows
         attempt += 1
-        self._stop.wait(retry_delay(attempt, self.settings.retry_base))
+        self._pause(retry_delay(attempt, self.settings.retry_base))
         return attempt
 
     def _step_windowed(self, attempt: int) -> int:
         """Tumbling windows: deliver the window's records with its state, then, once the window
-        is over (the clock passed its end, a later record arrived, or the shard ended), a final
-        invocation; only after that succeeds is the position checkpointed."""
+        is over (the clock passed its end, a later record arrived, the shard ended, or the
+        handler's state outgrew 1 MB), a final invocation; only after that succeeds is the
+        position checkpointed. Record age and retry limits apply to the record invocations
+        (spec §6.9); a failing final invocation is retried until it succeeds."""
         seconds = self.settings.tumbling_window
         rows = self._read()
         clock = self._log.clock
@@ -297,9 +301,11 @@ class ShardPoller:
             self._window_start = window_start(rows[0][1], seconds)
             self._window_state = {}
             self._window_last = None
+            self._window_early = False
         end = self._window_start + seconds
-        inside = [r for r in rows if r[1] < end]
-        if not inside and not rows and clock.time() < end and not self._exhausted():
+        inside = [] if self._window_early else [r for r in rows if r[1] < end]
+        waiting = not inside and not rows and not self._window_early
+        if waiting and clock.time() < end and not self._exhausted():
             self._log.notifier.wait(
                 self.shard.shard_key,
                 self.next_seq - 1,
@@ -307,6 +313,15 @@ class ShardPoller:
                 self._stop.is_set,
             )
             return attempt
+        ladder = self.settings.ladder
+        now = clock.time()
+        stale = 0
+        while stale < len(inside) and too_old(inside[stale][1], now, ladder):
+            stale += 1
+        if stale:  # too old when polled: discarded without invoking
+            self._give_up(inside[:stale], RECORD_AGE_EXCEEDED, checkpoint=False)
+            self._window_last = inside[stale - 1][0]
+            return 0
         final = not inside
         payload = window_event(
             [r[2] for r in inside],
@@ -316,25 +331,61 @@ class ShardPoller:
             seconds=seconds,
             state=self._window_state,
             final=final,
+            terminated_early=self._window_early,
         )
         outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
+        self._invocations += 1
         ok, state = response_state(outcome.payload) if outcome.ok else (False, None)
-        self._report(outcome if not outcome.ok or ok else Outcome("function_error"), len(inside))
-        if not ok:
-            if self._stop.is_set():
-                return attempt
-            attempt += 1
-            self._stop.wait(retry_delay(attempt, self.settings.retry_base))
-            return attempt
-        if final:
+        verdict = judge(outcome, ladder, [format_sequence(r[0]) for r in inside])
+        done = len(inside)
+        if ok and not final and not verdict.ok and verdict.partial:
+            done = verdict.failed_from  # the records before the first failed one are done
+        self._report(
+            outcome if not outcome.ok or (ok and verdict.ok) else Outcome("function_error"),
+            len(inside),
+        )
+        if ok and final:
             if self._window_last is not None:
                 self._checkpoint(self.position_key, self._window_last)
             self._window_start = None
+            self._next_window()
             return 0
-        self._window_state = state
-        self._window_last = inside[-1][0]
-        self.next_seq = inside[-1][0] + 1
-        return 0
+        if ok and done:
+            self._window_state = state
+            self._window_last = inside[done - 1][0]
+            self.next_seq = inside[done - 1][0] + 1
+            self._window_early = len(orjson.dumps(state)) > MAX_WINDOW_STATE_BYTES
+            if done == len(inside):
+                self._next_window()
+                return 0
+            inside = inside[done:]
+        if self._stop.is_set():
+            return attempt
+        if not final:
+            counts = verdict.counts if not outcome.ok else True  # throttles don't count
+            retries = self._retries + (1 if counts else 0)
+            no_bisect = replace(ladder, bisect_on_error=False)  # not offered for windows
+            step = next_step(verdict, retries, len(inside), inside[0][1], now, no_bisect)
+            if step.action == "give_up":
+                self._give_up(inside, step.condition or RETRIES_EXHAUSTED, checkpoint=False)
+                self._window_last = inside[-1][0]
+                return 0
+            self._retries = retries
+        attempt += 1
+        self._pause(retry_delay(attempt, self.settings.retry_base))
+        return attempt
+
+    def _pause(self, seconds: float) -> None:
+        """A pause between attempts, on the server's clock: it ends when that much time has
+        passed, sooner if the clock is advanced (tests skip backoff that way), or at a stop."""
+        clock = self._log.clock
+        deadline = clock.time() + seconds
+        while not self._stop.is_set():
+            remaining = deadline - clock.time()
+            if remaining <= 0:
+                return
+            # No shard has key -1, so only a wake-up (clock advance, stop) or time ends this.
+            self._log.notifier.wait(-1, 0, remaining, self._stop.is_set)
 
     def _matching(self, rows: Rows) -> Rows:
         """The records the mapping's FilterCriteria let through (all when it has none)."""
@@ -357,8 +408,10 @@ class ShardPoller:
         self._retries = 0
         self._invocations = 0
 
-    def _give_up(self, rows: Rows, condition: str) -> None:
-        """Discard records the ladder gave up on; the shard moves on past them."""
+    def _give_up(self, rows: Rows, condition: str, *, checkpoint: bool = True) -> None:
+        """Discard records the ladder gave up on; the shard moves on past them. (Inside a
+        tumbling window the position is checkpointed with the window, after its final
+        invocation.)"""
         last = rows[-1][0]
         log.warning(
             "mapping %s: discarding %d record(s) %s..%s from %s (%s after %d invocation(s))",
@@ -393,5 +446,6 @@ class ShardPoller:
                 )
             except Exception:
                 log.exception("mapping %s: the on-failure destination failed", self.settings.uuid)
-        self._checkpoint(self.position_key, last)
+        if checkpoint:
+            self._checkpoint(self.position_key, last)
         self.next_seq = last + 1

@@ -51,6 +51,10 @@ class MappingSupervisor:
         self._control = ThreadPoolExecutor(1, thread_name_prefix="headwater-mappings")
         self._closed = False
         self.invocations = 0
+        # Positions reached but not yet written: (uuid, position key) -> sequence number.
+        self._positions: dict[tuple[str, str], int] = {}
+        self._positions_lock = threading.Lock()
+        self._flush_queued = False
         streams.on_shards_changed(self._shards_changed)
 
     # -- queries ---------------------------------------------------------------------------
@@ -171,6 +175,7 @@ class MappingSupervisor:
     def _start_pollers(self, mapping: MappingConfig) -> None:
         """Poll every shard that has records left for this mapping and whose parent is done:
         a parent shard is processed to its end before its children (per-key order)."""
+        self._flush_positions()
         checkpoints = self.store.read(lambda conn: rows.load_checkpoints(conn, mapping.uuid))
         settings = PollerSettings(
             mapping.uuid,
@@ -276,8 +281,43 @@ class MappingSupervisor:
         except Exception:
             log.exception("could not refresh the pollers of mapping %s", uuid)
 
-    def _save_checkpoint(self, uuid: str, shard_id: str, seq: int) -> None:
-        self.store.write(lambda txn: rows.save_checkpoint(txn.conn, uuid, shard_id, seq))
+    def _save_checkpoint(self, uuid: str, position_key: str, seq: int) -> None:
+        """Note a poller's new position without waiting for the disk.
+
+        Pollers don't wait for their checkpoint's commit (an fsync per batch would bound a
+        shard at a few hundred batches a second). Positions are coalesced: at most one flush job
+        waits in the writer's queue and it writes the newest position of every key when it runs,
+        in the same group commit as whatever else is being written. The writer runs jobs in
+        order and drains its queue before closing, so a graceful stop loses nothing; a crash can
+        lose the last positions, and the records after the durable one are delivered again —
+        at-least-once, as AWS promises.
+        """
+        with self._positions_lock:
+            self._positions[(uuid, position_key)] = seq
+            if self._flush_queued:
+                return
+            self._flush_queued = True
+        try:
+            self.store.submit(self._write_positions)
+        except Exception:  # the store is closing: nothing more can be written
+            log.exception("could not queue the checkpoint of mapping %s", uuid)
+
+    def _write_positions(self, txn: Txn) -> None:
+        with self._positions_lock:
+            positions, self._positions = self._positions, {}
+            self._flush_queued = False
+        for (uuid, position_key), seq in positions.items():
+            # A poller that outlived its mapping's deletion must not leave a stray row. (No
+            # lock: the writer thread must never wait on the supervisor, which waits on it.)
+            if uuid in self._mappings:
+                rows.save_checkpoint(txn.conn, uuid, position_key, seq)
+
+    def _flush_positions(self) -> None:
+        """Write every noted position now (before reading checkpoints back)."""
+        with self._positions_lock:
+            pending = bool(self._positions)
+        if pending:
+            self.store.write(self._write_positions)
 
     def _report(self, uuid: str, outcome: Outcome, count: int) -> None:
         with self._lock:

@@ -32,6 +32,7 @@ def window_event(
     seconds: int,
     state: Any,
     final: bool,
+    terminated_early: bool = False,
 ) -> bytes:
     suffix = b',"eventSourceARN":' + orjson.dumps(stream_arn) + b"}"
     spliced = b"[" + b",".join(r[:-1] + suffix for r in records) + b"]"
@@ -42,7 +43,7 @@ def window_event(
             "shardId": shard_id,
             "eventSourceARN": stream_arn,
             "isFinalInvokeForWindow": final,
-            "isWindowTerminatedEarly": False,
+            "isWindowTerminatedEarly": terminated_early,
         }
     )
     return b'{"Records":' + spliced + b"," + rest[1:]
