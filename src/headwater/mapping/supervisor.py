@@ -175,6 +175,13 @@ class MappingSupervisor:
     def _start_pollers(self, mapping: MappingConfig) -> None:
         """Poll every shard that has records left for this mapping and whose parent is done:
         a parent shard is processed to its end before its children (per-key order)."""
+        # Which pollers run is decided before positions are read: a poller that ends after this
+        # has noted its last position already, so the read below sees it; one still running
+        # is left alone (judged on a stale position, its shard would be delivered twice).
+        with self._lock:
+            running = {
+                key for key, poller in self._pollers.get(mapping.uuid, {}).items() if poller.alive
+            }
         self._flush_positions()
         checkpoints = self.store.read(lambda conn: rows.load_checkpoints(conn, mapping.uuid))
         settings = PollerSettings(
@@ -195,10 +202,6 @@ class MappingSupervisor:
         shards = self.streams.shards(mapping.event_source_arn)
         known = {shard.shard_id for shard in shards}
         lanes = max(1, mapping.parallelization_factor)
-        with self._lock:
-            running = {
-                key for key, poller in self._pollers.get(mapping.uuid, {}).items() if poller.alive
-            }
         done: set[str] = set()
         started: list[ShardPoller] = []
         for shard in shards:  # oldest first, so a parent is judged before its children
@@ -313,11 +316,10 @@ class MappingSupervisor:
                 rows.save_checkpoint(txn.conn, uuid, position_key, seq)
 
     def _flush_positions(self) -> None:
-        """Write every noted position now (before reading checkpoints back)."""
-        with self._positions_lock:
-            pending = bool(self._positions)
-        if pending:
-            self.store.write(self._write_positions)
+        """Write every noted position now (before reading checkpoints back). Always through the
+        writer, even with nothing noted: a flush job already running may hold positions not yet
+        committed, and the writer's order makes this one commit no earlier than it."""
+        self.store.write(self._write_positions)
 
     def _report(self, uuid: str, outcome: Outcome, count: int) -> None:
         with self._lock:

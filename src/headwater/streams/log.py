@@ -24,6 +24,7 @@ from headwater.storage.store import Store, Txn
 from headwater.streams import ids
 from headwater.streams.notify import ShardNotifier
 from headwater.streams.records import build_record
+from headwater.streams.tail import RecentRecords
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class StreamLog:
         self._streams: dict[str, StreamInfo] = {}
         self._shards: dict[str, list[ShardInfo]] = {}
         self._next_seq = 1  # touched only by the writer thread (and at load)
+        self.recent = RecentRecords()
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -334,8 +336,14 @@ class StreamLog:
             event_id=ids.event_id(),
             user_identity=user_identity,
         )
-        rows.append_record(txn.conn, shard_key, seq, now, orjson.dumps(record))
-        txn.after_commit(lambda: self.notifier.published(shard_key, seq))
+        data = orjson.dumps(record)
+        rows.append_record(txn.conn, shard_key, seq, now, data)
+
+        def publish() -> None:
+            self.recent.committed(shard_key, (seq, now, data))
+            self.notifier.published(shard_key, seq)
+
+        txn.after_commit(publish)
         return seq
 
     # -- retention (called by the trimmer) ----------------------------------------------
@@ -367,6 +375,8 @@ class StreamLog:
         self, shard: ShardInfo, cutoff: float, chunk: int, txn: Txn
     ) -> ShardInfo | None:
         high = rows.trim_records(txn.conn, shard.shard_key, cutoff, chunk)
+        if high is not None:
+            txn.after_commit(lambda: self.recent.forget(shard.shard_key))
         remaining = rows.shard_bounds(txn.conn, shard.shard_key)[1]
         if shard.end_seq is not None and remaining is None and shard.created < cutoff:
             # A closed shard whose records are all gone disappears, as on AWS.
@@ -387,6 +397,7 @@ class StreamLog:
             ]
 
     def _drop_shard(self, shard: ShardInfo) -> None:
+        self.recent.forget(shard.shard_key)
         with self._lock:
             group = self._shards.get(shard.stream_arn, [])
             self._shards[shard.stream_arn] = [s for s in group if s.shard_key != shard.shard_key]
@@ -395,6 +406,8 @@ class StreamLog:
         rows.delete_stream(txn.conn, arn)
 
         def forget() -> None:
+            for shard in self.shards(arn):
+                self.recent.forget(shard.shard_key)
             with self._lock:
                 self._streams.pop(arn, None)
                 self._shards.pop(arn, None)
@@ -404,6 +417,9 @@ class StreamLog:
     # -- reads ---------------------------------------------------------------------------
 
     def read(self, shard_key: int, from_seq: int, limit: int) -> list[tuple[int, float, bytes]]:
+        recent = self.recent.read(shard_key, from_seq, limit)
+        if recent is not None:
+            return recent
         return self.store.read(lambda conn: rows.read_records(conn, shard_key, from_seq, limit))
 
     def latest_seq(self, shard: ShardInfo) -> int:
