@@ -689,3 +689,47 @@ def test_exists_only_in_transactions(ddb: Any, table: str) -> None:
     with pytest.raises(ClientError) as err:
         _run(ddb, f"EXISTS(SELECT * FROM \"{table}\" WHERE pk = 'a' AND sk = 1)")
     assert _error(err)[0] == "ValidationException"
+
+
+def test_select_from_an_index_runs_as_a_query_on_it(ddb: Any) -> None:
+    name = unique("pq-gsi")
+    ddb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "team", "AttributeType": "S"},
+            {"AttributeName": "score", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_team",
+                "KeySchema": [
+                    {"AttributeName": "team", "KeyType": "HASH"},
+                    {"AttributeName": "score", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    try:
+        for i, (team, score) in enumerate([("red", 3), ("blue", 9), ("red", 7), ("red", 5)]):
+            item = {"pk": {"S": f"p{i}"}, "team": {"S": team}, "score": {"N": str(score)}}
+            ddb.put_item(TableName=name, Item=item)
+        ddb.put_item(TableName=name, Item={"pk": {"S": "no-team"}})  # not in the sparse index
+        out = _run(
+            ddb,
+            f'SELECT pk, score FROM "{name}"."by_team" WHERE team = ? ORDER BY score DESC',
+            {"S": "red"},
+        )
+        assert [i["score"]["N"] for i in out["Items"]] == ["7", "5", "3"]
+        ranged = _run(ddb, f'SELECT pk FROM "{name}"."by_team" WHERE team = \'red\' AND score > 4')
+        assert sorted(i["pk"]["S"] for i in ranged["Items"]) == ["p2", "p3"]
+        everything = _run(ddb, f'SELECT pk FROM "{name}"."by_team"')  # a Scan of the index
+        assert len(everything["Items"]) == 4
+        with pytest.raises(ClientError) as err:  # ORDER BY needs the index's partition key
+            _run(ddb, f'SELECT pk FROM "{name}"."by_team" WHERE score > 1 ORDER BY score')
+        assert _error(err)[0] == "ValidationException"
+    finally:
+        ddb.delete_table(TableName=name)

@@ -35,7 +35,6 @@ from headwater.errors import (
     ConditionalCheckFailed,
     DuplicateItem,
     HeadwaterError,
-    NotEmulated,
     TransactionCanceled,
     ValidationError,
 )
@@ -89,9 +88,6 @@ KEYED_READ_FILTER: Final = (
 )
 RETURNING_IN_TRANSACTION: Final = "RETURNING is not supported in a transaction"
 NO_INDEX_HERE: Final = "A statement that reads or writes one item cannot name an index"
-_NO_INDEXES: Final = (
-    "Headwater does not support secondary indexes yet; a PartiQL SELECT cannot read {}.{}"
-)
 
 _ORDERED: Final = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
 _MIRRORED: Final = {"EQ": "EQ", "LT": "GT", "LE": "GE", "GT": "LT", "GE": "LE"}
@@ -354,19 +350,18 @@ class PartiQLOps:
         schema = info.key_schema
         common: dict[str, Any] = {"limit": limit, "start_key": start_key, "measure": measure}
         if statement.index is not None:
-            request = ScanRequest(index_name=statement.index, **common)
-            try:
-                page = self.reads.scan(region, info.name, request)
-            except NotEmulated:
-                raise NotEmulated(_NO_INDEXES.format(info.name, statement.index)) from None
+            # FROM "table"."index": a Query on the index when the WHERE pins its partition key.
+            index = next((i for i in info.indexes if i.name == statement.index), None)
+            if index is not None:
+                schema = index.key_schema
+            common["index_name"] = statement.index
+        conditions = query_conditions(schema, statement.where)
+        forward = self._forward(schema, statement, conditions)
+        if conditions is not None:
+            query = QueryRequest(conditions=conditions, forward=forward, **common)
+            page = self.reads.query(region, info.name, query)
         else:
-            conditions = query_conditions(schema, statement.where)
-            forward = self._forward(schema, statement, conditions)
-            if conditions is not None:
-                query = QueryRequest(conditions=conditions, forward=forward, **common)
-                page = self.reads.query(region, info.name, query)
-            else:
-                page = self.reads.scan(region, info.name, ScanRequest(**common))
+            page = self.reads.scan(region, info.name, ScanRequest(**common))
         where, projection = statement.where, statement.projection
         items = [
             item if projection is None else apply_projection(item, projection)
