@@ -17,6 +17,7 @@ They carry facts and AWS's wording, never HTTP details::
     ├── TrimmedDataAccess               TrimmedDataAccessException
     ├── InvalidParameterValue           InvalidParameterValueException (Lambda)
     ├── ResourceConflict                ResourceConflictException (Lambda)
+    ├── PreconditionFailed              PreconditionFailedException (Lambda RevisionId)
     ├── TooManyRequests                 TooManyRequestsException (Lambda throttling)
     ├── RequestTooLarge                 RequestEntityTooLargeException (Lambda)
     └── NotEmulated                     a clear 400 for what Headwater does not do yet
@@ -82,6 +83,12 @@ class InvalidParameterValue(HeadwaterError):
 
 class ResourceConflict(HeadwaterError):
     code = "ResourceConflictException"
+
+
+class PreconditionFailed(HeadwaterError):
+    """A Lambda change whose RevisionId no longer matches the resource's."""
+
+    code = "PreconditionFailedException"
 
 
 class RequestTooLarge(HeadwaterError):

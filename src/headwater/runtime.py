@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from headwater.clock import Clock
+from headwater.cloudwatch.lambda_metrics import LambdaMetrics
+from headwater.cloudwatch.series import MetricSeries
 from headwater.destinations import Destinations
 from headwater.functions.pool import WorkerPool
 from headwater.functions.registry import FunctionRegistry
@@ -100,6 +102,10 @@ class Runtime:
         self.functions = FunctionRegistry(
             self.store, self.pool, self.clock, code_root, settings.account_id
         )
+        # CloudWatch metrics (AWS/Lambda and PutMetricData's), per minute, in memory only.
+        self.metric_series = MetricSeries(self.clock)
+        self.lambda_metrics = LambdaMetrics(self.metric_series)
+        self.functions.cloudwatch = self.lambda_metrics
         self.destinations = Destinations(
             self.store,
             self.clock,
@@ -108,7 +114,12 @@ class Runtime:
             durable=settings.durable and not settings.in_memory,
         )
         self.mappings = MappingSupervisor(
-            self.store, self.streams, self.functions, self.clock, destinations=self.destinations
+            self.store,
+            self.streams,
+            self.functions,
+            self.clock,
+            destinations=self.destinations,
+            cloudwatch=self.lambda_metrics,
         )
         self._reads = ThreadPoolExecutor(4, thread_name_prefix="headwater-read")
         self._started = False

@@ -48,6 +48,7 @@ _SERVICES = {
     "DynamoDB_20120810": "dynamodb",
     "DynamoDBStreams_20120810": "dynamodbstreams",
     "AmazonSQS": "sqs",
+    "GraniteServiceVersion20100801": "cloudwatch",
 }
 _CASES = [(_SERVICES[prefix], prefix, op) for prefix, ops in TARGETS.items() for op in ops]
 

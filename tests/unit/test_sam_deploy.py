@@ -78,3 +78,52 @@ def test_a_template_deploys_tables_indexes_functions_and_mappings(
     # Deploying again changes nothing that exists: same table, same mapping.
     again = deploy(runtime, load_template(tmp_path / "template.yaml"), tmp_path, "us-east-1")
     assert again.mappings == result.mappings
+
+
+ALIASED = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: aliased-orders
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      StreamSpecification: {StreamViewType: NEW_IMAGE}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.11
+      AutoPublishAlias: live
+      Events:
+        Changes:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Orders.StreamArn
+            StartingPosition: LATEST
+"""
+
+
+def test_auto_publish_alias_publishes_a_version_and_maps_the_alias(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (tmp_path / "template.yaml").write_text(ALIASED)
+    deploy(runtime, load_template(tmp_path / "template.yaml"), tmp_path, "us-east-1")
+    alias = runtime.functions.get_alias("us-east-1", "Worker", "live")
+    assert alias.function_version == "1"
+    (mapping,) = runtime.mappings.all("us-east-1")
+    assert mapping.function_arn == runtime.functions.get("us-east-1", "Worker").arn + ":live"
+    # Unchanged code: the same version again. Changed code: a new version behind the alias.
+    deploy(runtime, load_template(tmp_path / "template.yaml"), tmp_path, "us-east-1")
+    assert runtime.functions.get_alias("us-east-1", "Worker", "live").function_version == "1"
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return 2\n")
+    again = deploy(runtime, load_template(tmp_path / "template.yaml"), tmp_path, "us-east-1")
+    assert runtime.functions.get_alias("us-east-1", "Worker", "live").function_version == "2"
+    assert again.mappings == [mapping.uuid]
+    assert runtime.functions.get("us-east-1", "Worker:1").code_sha256 != (
+        runtime.functions.get("us-east-1", "Worker:2").code_sha256
+    )

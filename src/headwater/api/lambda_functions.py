@@ -1,17 +1,22 @@
 """Lambda functions (rest-json): CreateFunction, GetFunction, ListFunctions, DeleteFunction,
-UpdateFunctionCode, UpdateFunctionConfiguration, GetFunctionConfiguration, Invoke."""
+UpdateFunctionCode, UpdateFunctionConfiguration, GetFunctionConfiguration, Invoke.
+
+Get/GetConfiguration/Delete/Invoke take a qualified name or ARN (``my-fn:3``, ``my-fn:live``)
+or the ``Qualifier`` query parameter; versions and aliases themselves are ``lambda_versions``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import binascii
+from functools import partial
 from typing import Any
 
 from headwater.api.context import RequestContext
 from headwater.api.shapes import ShapeValidator
 from headwater.errors import InvalidParameterValue, NotEmulated
-from headwater.functions.registry import FunctionConfig, lambda_timestamp
+from headwater.functions.registry import FunctionConfig, lambda_timestamp, parse_function_name
 from headwater.runtime import Runtime
 
 SHAPES = ShapeValidator("lambda")
@@ -19,10 +24,18 @@ SHAPES = ShapeValidator("lambda")
 Body = dict[str, Any]
 
 
-def function_configuration(config: FunctionConfig) -> Body:
+UNQUALIFIED_ONLY = (
+    "This operation is permitted on Lambda functions only. Aliases and versions do not support "
+    "this operation. Please specify either a function name or an unqualified function ARN."
+)
+
+
+def function_configuration(config: FunctionConfig, arn: str | None = None) -> Body:
+    """FunctionConfiguration of $LATEST or a version; ``arn`` is the FunctionArn to show when the
+    caller addressed it another way (an alias, or ``:$LATEST``)."""
     out: Body = {
         "FunctionName": config.name,
-        "FunctionArn": config.arn,
+        "FunctionArn": arn or config.version_arn,
         "Runtime": config.runtime,
         "Role": config.role,
         "Handler": config.handler,
@@ -32,7 +45,7 @@ def function_configuration(config: FunctionConfig) -> Body:
         "MemorySize": config.memory_size,
         "LastModified": lambda_timestamp(config.last_modified),
         "CodeSha256": config.code_sha256,
-        "Version": "$LATEST",
+        "Version": config.version,
         "TracingConfig": {"Mode": "PassThrough"},
         "RevisionId": config.revision_id,
         "State": "Active",
@@ -117,46 +130,74 @@ async def create_function(rt: Runtime, ctx: RequestContext, body: Body) -> tuple
     if "arn:" in config.name or ":" in config.name:
         raise InvalidParameterValue("Headwater expects a plain function name in CreateFunction")
     created = await asyncio.to_thread(rt.functions.create, config, zip_bytes)
+    if body.get("Publish"):
+        version = await asyncio.to_thread(rt.functions.publish_version, ctx.region, created.name)
+        return 201, function_configuration(version, created.arn)
     return 201, function_configuration(created)
 
 
-async def get_function(rt: Runtime, ctx: RequestContext, name: str) -> Body:
-    config = rt.functions.get(ctx.region, name)
+def _addressed(operation: str, name: str, qualifier: str | None) -> Body:
+    params: Body = {"FunctionName": name}
+    if qualifier is not None:
+        params["Qualifier"] = qualifier
+    SHAPES.validate(operation, params)
+    return params
+
+
+def code_location(rt: Runtime, config: FunctionConfig) -> str:
+    # A version's zip is addressed as ``name:N`` (the route resolves it like any qualified name).
+    name = config.name if config.is_latest else f"{config.name}:{config.version}"
+    return f"{rt.settings.public_url}/_headwater/functions/{config.region}/{name}/code.zip"
+
+
+async def get_function(
+    rt: Runtime, ctx: RequestContext, name: str, qualifier: str | None = None
+) -> Body:
+    _addressed("GetFunction", name, qualifier)
+    target = rt.functions.resolve(ctx.region, name, qualifier)
     out: Body = {
-        "Configuration": function_configuration(config),
-        "Code": {
-            "RepositoryType": "S3",
-            "Location": f"{rt.settings.public_url}/_headwater/functions/{config.region}/"
-            f"{config.name}/code.zip",
-        },
+        "Configuration": function_configuration(target.config, target.arn),
+        "Code": {"RepositoryType": "S3", "Location": code_location(rt, target.config)},
     }
-    if config.reserved_concurrency is not None:
-        out["Concurrency"] = {"ReservedConcurrentExecutions": config.reserved_concurrency}
+    reserved = rt.functions.function(ctx.region, name).reserved_concurrency
+    if reserved is not None:
+        out["Concurrency"] = {"ReservedConcurrentExecutions": reserved}
     return out
+
+
+def _unqualified(rt: Runtime, ctx: RequestContext, name: str) -> FunctionConfig:
+    """Concurrency belongs to the function: a version or alias is refused, as on Lambda."""
+    if parse_function_name(name)[2] is not None:
+        raise InvalidParameterValue(UNQUALIFIED_ONLY)
+    return rt.functions.get(ctx.region, name)
 
 
 async def put_function_concurrency(rt: Runtime, ctx: RequestContext, name: str, body: Body) -> Body:
     SHAPES.validate("PutFunctionConcurrency", {**body, "FunctionName": name})
     reserved = int(body["ReservedConcurrentExecutions"])
-    config = rt.functions.get(ctx.region, name)
+    config = _unqualified(rt, ctx, name)
     await asyncio.to_thread(rt.functions.set_concurrency, ctx.region, config.name, reserved)
     return {"ReservedConcurrentExecutions": reserved}
 
 
 async def get_function_concurrency(rt: Runtime, ctx: RequestContext, name: str) -> Body:
-    config = rt.functions.get(ctx.region, name)
+    config = _unqualified(rt, ctx, name)
     if config.reserved_concurrency is None:
         return {}
     return {"ReservedConcurrentExecutions": config.reserved_concurrency}
 
 
 async def delete_function_concurrency(rt: Runtime, ctx: RequestContext, name: str) -> None:
-    config = rt.functions.get(ctx.region, name)
+    config = _unqualified(rt, ctx, name)
     await asyncio.to_thread(rt.functions.set_concurrency, ctx.region, config.name, None)
 
 
-async def get_function_configuration(rt: Runtime, ctx: RequestContext, name: str) -> Body:
-    return function_configuration(rt.functions.get(ctx.region, name))
+async def get_function_configuration(
+    rt: Runtime, ctx: RequestContext, name: str, qualifier: str | None = None
+) -> Body:
+    _addressed("GetFunctionConfiguration", name, qualifier)
+    target = rt.functions.resolve(ctx.region, name, qualifier)
+    return function_configuration(target.config, target.arn)
 
 
 async def list_functions(rt: Runtime, ctx: RequestContext, query: dict[str, str]) -> Body:
@@ -174,16 +215,25 @@ async def list_functions(rt: Runtime, ctx: RequestContext, query: dict[str, str]
     return out
 
 
-async def delete_function(rt: Runtime, ctx: RequestContext, name: str) -> None:
-    await asyncio.to_thread(rt.functions.delete, ctx.region, name)
+async def delete_function(
+    rt: Runtime, ctx: RequestContext, name: str, qualifier: str | None = None
+) -> None:
+    """The whole function with every version and alias, or (with a qualifier) one version."""
+    _addressed("DeleteFunction", name, qualifier)
+    await asyncio.to_thread(rt.functions.delete, ctx.region, name, qualifier)
 
 
 async def update_function_code(rt: Runtime, ctx: RequestContext, name: str, body: Body) -> Body:
     if body.get("ZipFile") is None:
         raise NotEmulated("Headwater takes function code as ZipFile only (no S3 or image)")
     zip_bytes = _zip_bytes({"ZipFile": body["ZipFile"]})
-    config = rt.functions.get(ctx.region, name)
-    updated = await asyncio.to_thread(rt.functions.update_code, ctx.region, config.name, zip_bytes)
+    config = rt.functions.function(ctx.region, name)
+    updated = await asyncio.to_thread(
+        rt.functions.update_code, ctx.region, config.name, zip_bytes, body.get("RevisionId")
+    )
+    if body.get("Publish"):
+        version = await asyncio.to_thread(rt.functions.publish_version, ctx.region, config.name)
+        return function_configuration(version)
     return function_configuration(updated)
 
 
@@ -192,7 +242,7 @@ async def update_function_configuration(
 ) -> Body:
     body = {**body, "FunctionName": name}
     SHAPES.validate("UpdateFunctionConfiguration", body)
-    config = rt.functions.get(ctx.region, name)
+    config = rt.functions.function(ctx.region, name)
     changes: Body = {}
     if "Runtime" in body:
         changes["runtime"] = _check_runtime(body["Runtime"])
@@ -210,25 +260,34 @@ async def update_function_configuration(
     if env is not None:
         changes["environment"] = env
     updated = await asyncio.to_thread(
-        rt.functions.update_configuration, ctx.region, config.name, changes
+        rt.functions.update_configuration, ctx.region, config.name, changes, body.get("RevisionId")
     )
     return function_configuration(updated)
 
 
 async def invoke(
-    rt: Runtime, ctx: RequestContext, name: str, payload: bytes, headers: dict[str, str]
+    rt: Runtime,
+    ctx: RequestContext,
+    name: str,
+    payload: bytes,
+    headers: dict[str, str],
+    qualifier: str | None = None,
 ) -> tuple[int, bytes, dict[str, str]]:
-    config = rt.functions.get(ctx.region, name)
+    _addressed("Invoke", name, qualifier)
+    target = rt.functions.resolve(ctx.region, name, qualifier)
     invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
     if invocation_type not in ("RequestResponse", "Event", "DryRun"):
         raise InvalidParameterValue(f"Unsupported InvocationType: {invocation_type}")
     if invocation_type == "DryRun":
         return 204, b"", {}
+    # An alias with a routing configuration picks its version per invocation.
+    config = rt.functions.choose(target)
+    run = partial(rt.functions.invoke, config, invoked_arn=target.arn)
     if invocation_type == "Event":
-        asyncio.get_running_loop().run_in_executor(None, rt.functions.invoke, config, payload)
+        asyncio.get_running_loop().run_in_executor(None, run, payload)
         return 202, b"", {}
-    result = await asyncio.to_thread(rt.functions.invoke, config, payload or b"{}")
-    out_headers = {"X-Amz-Executed-Version": "$LATEST"}
+    result = await asyncio.to_thread(run, payload or b"{}")
+    out_headers = {"X-Amz-Executed-Version": config.version}
     if result.function_error:
         out_headers["X-Amz-Function-Error"] = result.function_error
     if headers.get("x-amz-log-type") == "Tail":

@@ -109,11 +109,15 @@ class WorkerPool:
             target=self._warm, args=(spec,), name=f"headwater-prewarm:{spec.name}", daemon=True
         ).start()
 
-    def retire(self, function_name: str) -> None:
-        """End the function's idle workers now; busy ones end when their invocation returns."""
+    def retire(self, name_or_key: str) -> None:
+        """End idle workers now; busy ones end when their invocation returns. A spec key
+        (``name:version``) retires that version's workers, a bare function name all of them."""
         with self._lock:
-            self._generation[function_name] = self._generation.get(function_name, 0) + 1
-            victims = self._idle.pop(function_name, [])
+            keys = {name_or_key} if ":" in name_or_key else self._keys_of(name_or_key)
+            victims = []
+            for key in keys:
+                self._generation[key] = self._generation.get(key, 0) + 1
+                victims.extend(self._idle.pop(key, []))
             self._live.difference_update(victims)
         self._end_all(victims)
 
@@ -133,15 +137,23 @@ class WorkerPool:
         _OPEN_POOLS.discard(self)
         console.flush()
 
-    def idle_pids(self, function_name: str | None = None) -> list[int]:
-        """For tests and the dashboard: the pids of idle workers."""
+    def idle_pids(self, name_or_key: str | None = None) -> list[int]:
+        """For tests and the dashboard: the pids of idle workers (of one function, or of one
+        ``name:version`` key)."""
         with self._lock:
-            groups = (
-                self._idle.values()
-                if function_name is None
-                else [self._idle.get(function_name, [])]
-            )
-            return [w.pid for workers in groups for w in workers if w.pid is not None]
+            if name_or_key is None:
+                keys = set(self._idle)
+            elif ":" in name_or_key:
+                keys = {name_or_key}
+            else:
+                keys = self._keys_of(name_or_key)
+            return [w.pid for k in keys for w in self._idle.get(k, []) if w.pid is not None]
+
+    def _keys_of(self, function_name: str) -> set[str]:
+        """Under the lock: every key of a function's versions the pool has seen."""
+        seen = set(self._idle) | set(self._generation) | set(self._revision)
+        seen.update(worker.spec.key for worker in self._live)
+        return {key for key in seen if key.partition(":")[0] == function_name}
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -156,7 +168,7 @@ class WorkerPool:
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
             stale = self._note_revision(spec)
-            idle = self._idle.get(spec.name)
+            idle = self._idle.get(spec.key)
             worker = None
             while idle:
                 candidate = idle.pop()  # the most recently used is the warmest
@@ -170,10 +182,10 @@ class WorkerPool:
 
     def _note_revision(self, spec: FunctionSpec) -> list[Worker]:
         """Under the lock: a new revision makes the function's idle workers stale."""
-        if self._revision.get(spec.name) == spec.revision:
+        if self._revision.get(spec.key) == spec.revision:
             return []
-        self._revision[spec.name] = spec.revision
-        stale = self._idle.pop(spec.name, [])
+        self._revision[spec.key] = spec.revision
+        stale = self._idle.pop(spec.key, [])
         self._live.difference_update(stale)
         return stale
 
@@ -181,7 +193,7 @@ class WorkerPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
-            generation = self._generation.get(spec.name, 0)
+            generation = self._generation.get(spec.key, 0)
         worker = Worker.spawn(spec, self._environ(spec), generation)
         with self._lock:
             self._live.add(worker)
@@ -192,16 +204,16 @@ class WorkerPool:
         return worker
 
     def _give_back(self, worker: Worker, healthy: bool) -> None:
-        name = worker.spec.name
+        key = worker.spec.key
         with self._lock:
             keep = (
                 healthy
                 and not self._closed
-                and worker.generation == self._generation.get(name, 0)
-                and worker.spec.revision == self._revision.get(name)
+                and worker.generation == self._generation.get(key, 0)
+                and worker.spec.revision == self._revision.get(key)
             )
             if keep:
-                self._idle.setdefault(name, []).append(worker)
+                self._idle.setdefault(key, []).append(worker)
             else:
                 self._live.discard(worker)
         if not keep:

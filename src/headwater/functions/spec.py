@@ -62,6 +62,12 @@ class FunctionSpec:
             object.__setattr__(self, "revision", self._derived_revision())
 
     @property
+    def key(self) -> str:
+        """What warm workers are pooled by: ``$LATEST`` and each published version run their own
+        code at once, so each has its own workers (``name:version``)."""
+        return f"{self.name}:{self.version}"
+
+    @property
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.name}"
 

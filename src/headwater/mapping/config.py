@@ -35,6 +35,7 @@ class MappingConfig:
     function_response_types: list[str] = field(default_factory=list)
     on_failure_destination: str | None = None
     filter_criteria: dict[str, Any] | None = None
+    metrics: list[str] = field(default_factory=list)  # MetricsConfig.Metrics (EventCount)
     enabled: bool = True
     state: str = CREATING
     state_reason: str = "User action"

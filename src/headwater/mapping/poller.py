@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from headwater import metrics
+from headwater.cloudwatch.lambda_metrics import NO_MAPPING_METRICS, MappingMetrics
 from headwater.mapping.events import lambda_event
 from headwater.mapping.failures import GivenUp
 from headwater.mapping.filtering import FilterSet
@@ -70,6 +71,7 @@ class PollerSettings:
     batching_window: float = 0.0  # MaximumBatchingWindowInSeconds
     retry_base: float = RETRY_BASE_SECONDS  # first pause after a failure; doubles up to 5 s
     tumbling_window: int = 0  # TumblingWindowInSeconds; 0: off
+    cloudwatch: MappingMetrics = NO_MAPPING_METRICS  # what it publishes to CloudWatch
 
 
 Rows = list[tuple[int, float, bytes]]
@@ -224,12 +226,14 @@ class ShardPoller:
         uuid = self.settings.uuid
         if self._invocations == 0 and self._window is None:
             metrics.POLLED.inc(len(rows), mapping=uuid)
+            self.settings.cloudwatch.polled(len(rows), len(rows) - len(delivered))
             if len(delivered) < len(rows):
                 metrics.FILTERED_OUT.inc(len(rows) - len(delivered), mapping=uuid)
         if not delivered:  # every record filtered out: the iterator moves past them
             self._done(rows)
             return 0
         metrics.ITERATOR_AGE.set(max(0.0, (now - delivered[-1][1]) * 1000), mapping=uuid)
+        self.settings.cloudwatch.invoking(len(delivered), (now - delivered[-1][1]) * 1000)
         payload = lambda_event([r[2] for r in delivered], self.settings.stream_arn)
         outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
         self._invocations += 1
@@ -250,6 +254,7 @@ class ShardPoller:
             self._done(rows)
             return 0
         metrics.FAILED_INVOKE.inc(len(delivered), mapping=uuid)
+        self.settings.cloudwatch.failed_invoke(len(delivered))
         if self._stop.is_set():
             return attempt
         if verdict.failed_from:

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from headwater.clock import Clock
+from headwater.cloudwatch.lambda_metrics import LambdaMetrics, MappingMetrics
 from headwater.errors import ResourceNotFound
 from headwater.mapping import config as states
 from headwater.mapping.config import MappingConfig
@@ -39,8 +40,10 @@ class MappingSupervisor:
         invoker: Invoker,
         clock: Clock,
         destinations: FailureSink | None = None,
+        cloudwatch: LambdaMetrics | None = None,
     ) -> None:
         self.destinations = destinations
+        self.cloudwatch = cloudwatch or LambdaMetrics()
         self.store = store
         self.streams = streams
         self.invoker = invoker
@@ -198,6 +201,7 @@ class MappingSupervisor:
             compile_filters(mapping.filter_criteria),
             float(mapping.maximum_batching_window),
             tumbling_window=int(mapping.tumbling_window),
+            cloudwatch=self._cloudwatch(mapping),
         )
         shards = self.streams.shards(mapping.event_source_arn)
         known = {shard.shard_id for shard in shards}
@@ -252,8 +256,27 @@ class MappingSupervisor:
         with self._lock:
             mapping = self._mappings.get(uuid)
             target = mapping.on_failure_destination if mapping is not None else None
-        if target and self.destinations is not None:
+        published = self._cloudwatch(mapping) if mapping is not None else None
+        if not target or self.destinations is None:
+            if published is not None:
+                published.dropped(given_up.count)
+            return
+        try:
             send(self.destinations, target, given_up, self.clock.time(), uuid, event)
+        except Exception:
+            if published is not None:  # DroppedEventCount includes failed deliveries
+                published.dropped(given_up.count)
+                published.delivery_failed()
+            raise
+        if published is not None:
+            published.delivered(given_up.count)
+
+    def _cloudwatch(self, mapping: MappingConfig) -> MappingMetrics:
+        """What the mapping publishes: IteratorAge under its function's name (a qualified ARN's
+        version or alias dropped), event counts only if its MetricsConfig asks for EventCount."""
+        parts = mapping.function_arn.split(":")
+        function = parts[6] if len(parts) > 6 else mapping.function_arn
+        return self.cloudwatch.for_mapping(mapping.uuid, mapping.region, function, mapping.metrics)
 
     def _shard_finished(self, uuid: str, shard_id: str) -> None:
         """A poller read its closed shard to the end: its children may start now."""

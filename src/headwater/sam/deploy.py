@@ -139,6 +139,18 @@ def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _publish_alias(rt: Runtime, region: str, name: str, alias: str) -> str:
+    """SAM's AutoPublishAlias: publish a version (the same one again when nothing changed), point
+    the alias at it, and return the alias ARN, which the function's events then invoke."""
+    version = rt.functions.publish_version(region, name)
+    if rt.functions.aliases.get(region, name, alias) is None:
+        rt.functions.create_alias(region, name, alias, version.version)
+    else:
+        rt.functions.update_alias(region, name, alias, function_version=version.version)
+    log.info("alias %s of %s points at version %s", alias, name, version.version)
+    return f"{version.arn}:{alias}"
+
+
 def deploy(rt: Runtime, template: dict[str, Any], base_dir: Path, region: str) -> Deployment:
     resources: dict[str, Any] = template["Resources"]
     resolver = _Resolver(rt, region, template)
@@ -203,6 +215,9 @@ def deploy(rt: Runtime, template: dict[str, Any], base_dir: Path, region: str) -
             log.info("created function %s", name)
         result.functions[logical_id] = name
         function_arn = rt.functions.get(region, name).arn
+        alias = props.get("AutoPublishAlias")
+        if alias:
+            function_arn = _publish_alias(rt, region, name, str(alias))
         for event in (props.get("Events") or {}).values():
             if event.get("Type") != "DynamoDB":
                 raise ValidationError(

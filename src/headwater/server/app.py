@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import orjson
@@ -22,6 +22,8 @@ from starlette.types import Receive, Scope, Send
 
 from headwater import __version__, metrics
 from headwater.api import (
+    cloudwatch,
+    cloudwatch_wire,
     dynamodb,
     dynamodb_batch,
     dynamodb_control_extra,
@@ -29,6 +31,7 @@ from headwater.api import (
     dynamodb_reads,
     lambda_functions,
     lambda_mappings,
+    lambda_versions,
     s3,
     sns,
     sqs,
@@ -54,12 +57,13 @@ TARGETS: dict[str, dict[str, Any]] = {
     },
     "DynamoDBStreams_20120810": streams.OPERATIONS,
     "AmazonSQS": sqs.OPERATIONS,
+    "GraniteServiceVersion20100801": cloudwatch.OPERATIONS,  # CloudWatch (JSON 1.0)
 }
 
 # Services whose JSON errors do not follow DynamoDB's shapes: (status, body, extra headers).
 ERROR_RENDERERS: dict[
     str, Callable[[BaseException], tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]]
-] = {"AmazonSQS": sqs_error}
+] = {"AmazonSQS": sqs_error, "GraniteServiceVersion20100801": cloudwatch_wire.json_error}
 
 
 async def json10(
@@ -108,11 +112,32 @@ async def json10(
 class Json10FastPath:
     """``POST /`` (the hot path of every DynamoDB call) straight on ASGI, without routing,
     middleware or request objects; S3 requests (any path) to the S3 adapter; everything else
-    goes to the Starlette app."""
+    goes to the Starlette app.
+
+    It is also the server protocol's ``Direct`` route (``server/protocol.py``): the requests
+    ``accepts`` names skip ASGI altogether and go to ``answer``, which is what ``__call__``
+    would do with them. Keep the two in step when ``__call__`` learns a new case.
+    """
+
+    max_body = MAX_BODY
 
     def __init__(self, app: Starlette, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
+
+    def accepts(self, method: bytes, url: bytes, headers: dict[bytes, bytes]) -> bool:
+        """``POST /`` with a target and a plain body: ``__call__`` hands it to ``json10``."""
+        return (
+            method == b"POST"
+            and url == b"/"
+            and b"x-amz-target" in headers
+            and b"content-encoding" not in headers
+        )
+
+    def answer(
+        self, headers: dict[bytes, bytes], body: bytes
+    ) -> Coroutine[Any, Any, tuple[int, bytes, list[tuple[bytes, bytes]]]]:
+        return json10(self.runtime, headers, body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -144,12 +169,20 @@ class Json10FastPath:
             if s3.addressed_to_s3(scope, headers):
                 await s3.serve(self.runtime, scope, receive, send, headers, b"".join(chunks))
                 return
+            if cloudwatch_wire.is_query_request(headers, b"".join(chunks)):
+                status, body, out_headers = await cloudwatch_wire.respond_query(
+                    self.runtime, headers, b"".join(chunks)
+                )
+                await _send(send, status, body, out_headers)
+                return
             if sns.is_query_request(headers):
                 status, body, out_headers = await sns.respond(
                     self.runtime, headers, b"".join(chunks)
                 )
                 await _send(send, status, body, out_headers)
                 return
+        if b"content-encoding" in headers:  # botocore gzips big CloudWatch PutMetricData bodies
+            chunks = [cloudwatch_wire.gunzipped(headers, b"".join(chunks))]
         status, body, out_headers = await json10(self.runtime, headers, b"".join(chunks))
         await _send(send, status, body, out_headers)
 
@@ -217,10 +250,11 @@ async def function_item(request: Request) -> Response:
     name = request.path_params["name"]
 
     async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        qualifier = request.query_params.get("Qualifier")
         if request.method == "DELETE":
-            await lambda_functions.delete_function(rt, ctx, name)
+            await lambda_functions.delete_function(rt, ctx, name, qualifier)
             return Response(status_code=204)
-        return _lambda_json(200, await lambda_functions.get_function(rt, ctx, name))
+        return _lambda_json(200, await lambda_functions.get_function(rt, ctx, name, qualifier))
 
     return await _lambda_call(request, run)
 
@@ -244,7 +278,10 @@ async def function_configuration(request: Request) -> Response:
             return _lambda_json(
                 200, await lambda_functions.update_function_configuration(rt, ctx, name, body)
             )
-        return _lambda_json(200, await lambda_functions.get_function_configuration(rt, ctx, name))
+        qualifier = request.query_params.get("Qualifier")
+        return _lambda_json(
+            200, await lambda_functions.get_function_configuration(rt, ctx, name, qualifier)
+        )
 
     return await _lambda_call(request, run)
 
@@ -282,8 +319,54 @@ async def function_invocations(request: Request) -> Response:
             except orjson.JSONDecodeError:
                 raise SerializationError("Could not parse request body into json") from None
         headers = {k.lower(): v for k, v in request.headers.items()}
-        status, out, out_headers = await lambda_functions.invoke(rt, ctx, name, payload, headers)
+        qualifier = request.query_params.get("Qualifier")
+        status, out, out_headers = await lambda_functions.invoke(
+            rt, ctx, name, payload, headers, qualifier
+        )
         return Response(out, status_code=status, headers=out_headers, media_type="application/json")
+
+    return await _lambda_call(request, run)
+
+
+async def function_versions(request: Request) -> Response:
+    name = request.path_params["name"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        if request.method == "POST":
+            body = await _json_body(request)
+            status, out = await lambda_versions.publish_version(rt, ctx, name, body)
+            return _lambda_json(status, out)
+        query = dict(request.query_params)
+        return _lambda_json(200, await lambda_versions.list_versions(rt, ctx, name, query))
+
+    return await _lambda_call(request, run)
+
+
+async def function_aliases(request: Request) -> Response:
+    name = request.path_params["name"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        if request.method == "POST":
+            body = await _json_body(request)
+            status, out = await lambda_versions.create_alias(rt, ctx, name, body)
+            return _lambda_json(status, out)
+        query = dict(request.query_params)
+        return _lambda_json(200, await lambda_versions.list_aliases(rt, ctx, name, query))
+
+    return await _lambda_call(request, run)
+
+
+async def alias_item(request: Request) -> Response:
+    name, alias = request.path_params["name"], request.path_params["alias"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        if request.method == "PUT":
+            body = await _json_body(request)
+            return _lambda_json(200, await lambda_versions.update_alias(rt, ctx, name, alias, body))
+        if request.method == "DELETE":
+            await lambda_versions.delete_alias(rt, ctx, name, alias)
+            return Response(status_code=204)
+        return _lambda_json(200, await lambda_versions.get_alias(rt, ctx, name, alias))
 
     return await _lambda_call(request, run)
 
@@ -371,6 +454,7 @@ def create_app(runtime: Runtime) -> Json10FastPath:
         Route("/", dynamodb_health, methods=["GET"]),
         Route("/_headwater/health", health, methods=["GET"]),
         Route("/_headwater/metrics", prometheus_metrics, methods=["GET"]),
+        Route(cloudwatch_wire.CBOR_PATH, cloudwatch_wire.serve_cbor, methods=["POST"]),
         Route("/_headwater/clock", clock, methods=["GET", "POST"]),
         Route("/_headwater/functions/{region}/{name}/code.zip", function_code_zip, methods=["GET"]),
         Route(f"{lam}/functions", functions_root, methods=["GET", "POST"]),
@@ -383,6 +467,13 @@ def create_app(runtime: Runtime) -> Json10FastPath:
             methods=["GET", "PUT"],
         ),
         Route(f"{lam}/functions/{{name}}/invocations", function_invocations, methods=["POST"]),
+        Route(f"{lam}/functions/{{name}}/versions", function_versions, methods=["GET", "POST"]),
+        Route(f"{lam}/functions/{{name}}/aliases", function_aliases, methods=["GET", "POST"]),
+        Route(
+            f"{lam}/functions/{{name}}/aliases/{{alias}}",
+            alias_item,
+            methods=["GET", "PUT", "DELETE"],
+        ),
         Route(
             "/2017-10-31/functions/{name}/concurrency",
             function_concurrency,

@@ -73,6 +73,27 @@ CREATE TABLE IF NOT EXISTS functions (
     code BLOB NOT NULL,
     PRIMARY KEY (region, name)
 );
+CREATE TABLE IF NOT EXISTS function_versions (
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    config BLOB NOT NULL,
+    PRIMARY KEY (region, name, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS function_code (
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    code BLOB NOT NULL,
+    PRIMARY KEY (region, name, sha256)
+);
+CREATE TABLE IF NOT EXISTS function_aliases (
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    config BLOB NOT NULL,
+    PRIMARY KEY (region, name, alias)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mappings (
     uuid TEXT PRIMARY KEY,
     region TEXT NOT NULL,
