@@ -97,8 +97,11 @@ class Runtime:
                 "AWS_ENDPOINT_URL": settings.public_url,
                 "AWS_ACCESS_KEY_ID": "headwater",
                 "AWS_SECRET_ACCESS_KEY": "headwater",
-            }
+            },
+            idle_seconds=settings.worker_idle_seconds,
+            now=self.clock.time,
         )
+        self.clock.on_advance(self.pool.poke)  # a clock jump can make workers idle too long
         self.functions = FunctionRegistry(
             self.store, self.pool, self.clock, code_root, settings.account_id
         )

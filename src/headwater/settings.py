@@ -22,6 +22,7 @@ class Settings:
     shard_rollover_seconds: float = 4 * 60 * 60
     ttl_sweep_seconds: float = 5.0  # 0: sweep for expired items only when the clock moves
     table_transition_seconds: float = 0.0  # realism: CREATING/UPDATING/DELETING last this long
+    worker_idle_seconds: float = 900.0  # end a warm worker unused this long (0: never)
 
     @property
     def public_url(self) -> str:

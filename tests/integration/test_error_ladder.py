@@ -292,3 +292,32 @@ def test_throttled_batches_are_retried_without_using_up_attempts(
     assert _calls(out) == []
     lam.delete_function_concurrency(FunctionName=fn)
     wait_until(lambda: _calls(out) == [["waits"]], timeout=15)
+
+
+def test_the_failure_record_names_the_version_that_ran(
+    server: Any, ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    sqs = server.client("sqs")
+    queue_url = sqs.create_queue(QueueName="esm-dlq-versions")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    table, stream = create_stream_table(ddb)
+    out = tmp_path / "calls"
+    fn = create_function(lam, HANDLER, env={"OUT": str(out), "FAIL_KEYS": "poison"})
+    version = lam.publish_version(FunctionName=fn)["Version"]
+    lam.create_alias(FunctionName=fn, Name="live", FunctionVersion=version)
+    uuid = lam.create_event_source_mapping(
+        FunctionName=f"{fn}:live",
+        EventSourceArn=stream,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=1,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )["UUID"]
+    wait_until(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled")
+    _put(ddb, table, "poison")
+    messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5)["Messages"]
+    record = json.loads(messages[0]["Body"])
+    assert record["requestContext"]["functionArn"].endswith(f":function:{fn}:live")
+    assert record["responseContext"]["executedVersion"] == version == "1"

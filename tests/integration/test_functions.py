@@ -282,3 +282,22 @@ def test_reserved_concurrency_throttles_and_can_be_removed(lam: Any, tmp_path: P
     lam.delete_function_concurrency(FunctionName=name)
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
     assert _invoke(lam, name)[1] == "done"
+
+
+def test_idle_workers_end_after_worker_idle_seconds(tmp_path: Path) -> None:
+    from headwater.testing import HeadwaterServer
+
+    with HeadwaterServer(in_memory=True, extra_args=["--worker-idle-seconds", "30"]) as server:
+        lam = server.client("lambda")
+        name = create_function(lam, ECHO)
+
+        def report() -> str:
+            out = lam.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
+            log = base64.b64decode(out["LogResult"]).decode()
+            return next(line for line in log.splitlines() if line.startswith("REPORT"))
+
+        report()
+        assert "Init Duration" not in report()  # warm
+        server.advance_clock(31)  # unused for 31 s of server clock: the worker is ended
+        assert "Init Duration" in report()  # so this invocation starts cold
+        assert "Init Duration" not in report()

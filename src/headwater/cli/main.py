@@ -86,6 +86,13 @@ _server_options = [
         "--in-memory", is_flag=True, help="Keep nothing: use a temporary store removed on exit."
     ),
     click.option(
+        "--worker-idle-seconds",
+        default=900.0,
+        show_default=True,
+        type=click.FloatRange(min=0),
+        help="End a warm function worker after this long unused, by the server clock (0: never).",
+    ),
+    click.option(
         "--ttl-sweep-seconds",
         default=5.0,
         show_default=True,

@@ -14,18 +14,21 @@ running it, and only that thread reaps it; ``close`` merely kills it.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from headwater.functions import console, invocation
 from headwater.functions.invocation import InvokeResult, InvokeStatus
 from headwater.functions.logs import LogCapture, LogSink
 from headwater.functions.spec import FunctionSpec
 from headwater.functions.worker import Worker
+
+log = logging.getLogger("headwater.functions")
 
 __all__ = ["InvokeResult", "InvokeStatus", "WorkerPool"]
 
@@ -39,7 +42,12 @@ class WorkerPool:
     """Thread-safe: invoked from many threads at once."""
 
     def __init__(
-        self, log_sink: LogSink | None = None, base_env: Mapping[str, str] | None = None
+        self,
+        log_sink: LogSink | None = None,
+        base_env: Mapping[str, str] | None = None,
+        *,
+        idle_seconds: float = 0.0,
+        now: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sink: LogSink = log_sink if log_sink is not None else console.write_line
         # The host's AWS_* variables (real credentials, profile, region) stay out of sandboxes.
@@ -51,6 +59,14 @@ class WorkerPool:
         self._generation: dict[str, int] = {}
         self._revision: dict[str, str] = {}
         self._closed = False
+        # Idle workers unused for ``idle_seconds`` (by ``now``, the server clock) are ended;
+        # a background thread looks every so often, and ``end_idle`` can be called any time.
+        self._idle_seconds = idle_seconds
+        self._now = now
+        self._stopping = threading.Event()
+        if idle_seconds > 0:
+            reaper = threading.Thread(target=self._reap_loop, name="headwater-idle", daemon=True)
+            reaper.start()
         _OPEN_POOLS.add(self)
 
     # -- public ---------------------------------------------------------------------------------
@@ -121,8 +137,44 @@ class WorkerPool:
             self._live.difference_update(victims)
         self._end_all(victims)
 
+    def end_idle(self) -> int:
+        """End the workers idle for ``idle_seconds`` or more; returns how many."""
+        victims = self._take_expired()
+        self._end_all(victims)
+        return len(victims)
+
+    def poke(self) -> None:
+        """The clock moved: workers idle too long leave the pool now (so the next invocation
+        starts cold), and end on a thread of their own."""
+        victims = self._take_expired()
+        if victims:
+            threading.Thread(target=self._end_all, args=(victims,), daemon=True).start()
+
+    def _take_expired(self) -> list[Worker]:
+        if self._idle_seconds <= 0:
+            return []
+        cutoff = self._now() - self._idle_seconds
+        victims: list[Worker] = []
+        with self._lock:
+            for key, workers in list(self._idle.items()):
+                old = [w for w in workers if w.idle_since <= cutoff]
+                if old:
+                    self._idle[key] = [w for w in workers if w.idle_since > cutoff]
+                    victims.extend(old)
+            self._live.difference_update(victims)
+        return victims
+
+    def _reap_loop(self) -> None:
+        interval = min(60.0, max(1.0, self._idle_seconds / 4))
+        while not self._stopping.wait(interval):
+            try:
+                self.end_idle()
+            except Exception:  # never let the reaper die: the next round tries again
+                log.exception("could not end idle workers")
+
     def close(self) -> None:
         """End every worker: idle ones are reaped here, busy or starting ones killed."""
+        self._stopping.set()
         with self._lock:
             if self._closed:
                 return
@@ -213,6 +265,7 @@ class WorkerPool:
                 and worker.spec.revision == self._revision.get(key)
             )
             if keep:
+                worker.idle_since = self._now()
                 self._idle.setdefault(key, []).append(worker)
             else:
                 self._live.discard(worker)

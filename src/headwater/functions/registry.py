@@ -567,11 +567,12 @@ class FunctionRegistry:
             target = self.resolve("", function_arn)
         except (ResourceNotFound, InvalidParameterValue):
             return Outcome("not_found")
+        config = self.choose(target)
         try:
-            result = self.invoke(self.choose(target), payload, invoked_arn=target.arn)
+            result = self.invoke(config, payload, invoked_arn=target.arn)
         except (RuntimeError, TooManyRequests):  # throttled, or the server is stopping
             return Outcome("throttled")
-        return Outcome(result.status, result.payload, result.request_id)
+        return Outcome(result.status, result.payload, result.request_id, config.version)
 
 
 def _check_revision(config: FunctionConfig, revision_id: str | None) -> None:

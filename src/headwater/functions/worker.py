@@ -73,6 +73,7 @@ class Worker:
         self.init_duration_ms: float | None = None
         self.invocations = 0
         self.max_memory_mb = 0
+        self.idle_since = 0.0  # when it last went back to the pool (the pool's clock)
         self._process = process
         self._conn = conn
         self._lifeline_fd = lifeline_fd

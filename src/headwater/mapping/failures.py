@@ -55,6 +55,7 @@ class GivenUp:
     first_created: float
     last_created: float
     count: int
+    executed_version: str = "$LATEST"
 
 
 def _iso_seconds(epoch: float) -> str:
@@ -78,7 +79,7 @@ def failure_record(given_up: GivenUp, now: float) -> dict[str, Any]:
     if given_up.condition != RECORD_AGE_EXCEEDED:
         record["responseContext"] = {
             "statusCode": 200,
-            "executedVersion": "$LATEST",
+            "executedVersion": given_up.executed_version,
             "functionError": given_up.function_error,
         }
     record["version"] = "1.0"

@@ -16,6 +16,7 @@ class Outcome:
     status: Status
     payload: bytes = b""
     request_id: str = ""
+    executed_version: str = "$LATEST"  # the version that ran (an alias names one per call)
 
     @property
     def ok(self) -> bool:

@@ -105,6 +105,7 @@ class ShardPoller:
         self.lane, self.lanes = lane
         self.position_key = lane_key(shard.shard_id, self.lane, self.lanes)
         self._last_request_id = ""
+        self._last_version = "$LATEST"
         self._last_function_error: str | None = None
         self._window: Rows | None = None  # records being retried (after a failure or a split)
         self._rest: list[Rows] = []  # right halves still to do after a bisect, nearest last
@@ -245,6 +246,7 @@ class ShardPoller:
                 verdict, failed_from=next(i for i, r in enumerate(rows) if r[0] == first_failed)
             )
         self._last_request_id = outcome.request_id
+        self._last_version = outcome.executed_version
         self._last_function_error = verdict.function_error
         # A partial batch failure is a problem even though the invocation itself succeeded.
         self._report(
@@ -340,6 +342,8 @@ class ShardPoller:
         )
         outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
         self._invocations += 1
+        self._last_request_id = outcome.request_id
+        self._last_version = outcome.executed_version
         ok, state = response_state(outcome.payload) if outcome.ok else (False, None)
         verdict = judge(outcome, ladder, [format_sequence(r[0]) for r in inside])
         done = len(inside)
@@ -444,6 +448,7 @@ class ShardPoller:
                 first_created=rows[0][1],
                 last_created=rows[-1][1],
                 count=len(rows),
+                executed_version=self._last_version,
             )
             try:
                 self._on_failure(
