@@ -88,6 +88,8 @@ class FunctionRegistry:
         self._functions: dict[tuple[str, str], FunctionConfig] = {}  # $LATEST of each function
         self._versions: dict[tuple[str, str], dict[str, FunctionConfig]] = {}
         self._running: dict[tuple[str, str], int] = {}  # invocations in flight per function
+        # (region, name, version) -> the config a spec was built from, and the spec
+        self._specs: dict[tuple[str, str, str], tuple[FunctionConfig, FunctionSpec]] = {}
         self.cloudwatch = LambdaMetrics()  # CloudWatch's AWS/Lambda metrics (runtime.py wires)
         # Changes that check and then write (publish, versions, aliases, updates) go one at a time.
         self._changes = threading.RLock()
@@ -192,6 +194,17 @@ class FunctionRegistry:
         return self.code_root / config.region / config.name / digest
 
     def spec(self, config: FunctionConfig) -> FunctionSpec:
+        """What the pool runs for ``config``; built once per configuration object (configs are
+        replaced, never changed, so identity says whether a cached spec still holds)."""
+        key = (config.region, config.name, config.version)
+        cached = self._specs.get(key)
+        if cached is not None and cached[0] is config:
+            return cached[1]
+        spec = self._build_spec(config)
+        self._specs[key] = (config, spec)
+        return spec
+
+    def _build_spec(self, config: FunctionConfig) -> FunctionSpec:
         # No explicit revision: the spec derives it from what workers depend on, so publishing
         # (a new RevisionId on $LATEST, same code and settings) keeps $LATEST's workers warm.
         return FunctionSpec(
