@@ -122,15 +122,18 @@ def _b1() -> list[Any]:
 
 
 def test_a_pinned_partition_reads_only_that_partition(ddb: Any, table: str) -> None:
-    """Limit counts items evaluated: a Query's first item is in the partition, a Scan's
-    first item is whichever partition comes first in the table."""
+    """Limit counts items evaluated: a Query's first item is in the partition (``=`` or
+    ``IN`` on the partition key reads as a Query, as AWS says), a Scan's first item is whichever
+    partition comes first in the table."""
     _fill(ddb, table)
     first = _run(ddb, f'SELECT * FROM "{table}"', Limit=1)["Items"][0]["pk"]["S"]
     other = next(p for p in "abc" if p != first)
     by_query = _run(ddb, f'SELECT * FROM "{table}" WHERE pk = ?', {"S": other}, Limit=1)
     assert [i["pk"]["S"] for i in by_query["Items"]] == [other]
-    by_scan = _run(ddb, f'SELECT * FROM "{table}" WHERE pk IN [?]', {"S": other}, Limit=1)
-    assert by_scan["Items"] == [] and "NextToken" in by_scan
+    by_in = _run(ddb, f'SELECT * FROM "{table}" WHERE pk IN [?]', {"S": other}, Limit=1)
+    assert [i["pk"]["S"] for i in by_in["Items"]] == [other]
+    by_scan = _run(ddb, f'SELECT * FROM "{table}" WHERE odd = ?', {"BOOL": True}, Limit=1)
+    assert by_scan["Items"] == [] and "NextToken" in by_scan  # it read (first, 0): not odd
 
 
 def test_where_operators(ddb: Any, table: str) -> None:
@@ -733,3 +736,27 @@ def test_select_from_an_index_runs_as_a_query_on_it(ddb: Any) -> None:
         assert _error(err)[0] == "ValidationException"
     finally:
         ddb.delete_table(TableName=name)
+
+
+def test_in_on_the_partition_key_reads_each_partition_and_pages_across_them(
+    ddb: Any, table: str
+) -> None:
+    _fill(ddb, table, partitions="abcd", count=4)
+    statement = f"SELECT * FROM \"{table}\" WHERE pk IN ['c', 'a', 'c'] AND sk >= 1"
+    everything = _run(ddb, statement)
+    keys = [(i["pk"]["S"], int(i["sk"]["N"])) for i in everything["Items"]]
+    assert keys == [("c", 1), ("c", 2), ("c", 3), ("a", 1), ("a", 2), ("a", 3)]
+    assert "NextToken" not in everything
+    pages, token = [], None
+    while True:
+        extra = {"Limit": 3} if token is None else {"Limit": 3, "NextToken": token}
+        out = _run(ddb, statement, **extra)
+        pages.append([(i["pk"]["S"], int(i["sk"]["N"])) for i in out["Items"]])
+        token = out.get("NextToken")
+        if token is None:
+            break
+    # Limit counts the items read (sk 0 too); every match comes back once, in order.
+    assert [k for page in pages for k in page] == keys
+    assert all(len(page) <= 3 for page in pages) and len(pages) >= 3
+    params = _run(ddb, f'SELECT pk FROM "{table}" WHERE pk IN [?, ?]', {"S": "b"}, {"S": "zz"})
+    assert sorted(i["pk"]["S"] for i in params["Items"]) == ["b"] * 4

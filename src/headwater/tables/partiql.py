@@ -41,20 +41,15 @@ from headwater.errors import (
 from headwater.expressions import apply_projection, apply_update, evaluate_condition
 from headwater.expressions import updated_attributes as modified
 from headwater.expressions.ast import (
-    And,
-    Between,
     Call,
-    Compare,
     Condition,
-    Literal,
     Not,
     Path,
 )
-from headwater.expressions.key_condition import KeyPredicate, plan_query
+from headwater.expressions.key_condition import KeyPredicate
 from headwater.model.capacity import read_units, write_units
 from headwater.model.keys import KeySchema
 from headwater.model.size import item_size
-from headwater.model.types import type_of
 from headwater.model.values import validate_item
 from headwater.storage import rows
 from headwater.storage.store import Txn
@@ -67,7 +62,14 @@ from headwater.tables.items import (
     storage_key,
 )
 from headwater.tables.partiql_parse import Delete, Exists, Insert, Select, Update
-from headwater.tables.query import QueryRequest, ScanRequest, TableReads
+from headwater.tables.partiql_where import (
+    conjuncts,
+    join_conditions,
+    partition_choices,
+    query_conditions,
+    split_key,
+)
+from headwater.tables.query import Page, QueryRequest, ScanRequest, TableReads
 from headwater.tables.transactions import GetAction, GetOutcome, TransactionOps, WriteAction
 from headwater.tables.transactions import WriteOutcome as TransactionOutcome
 
@@ -75,8 +77,6 @@ Item = dict[str, Any]
 
 DUPLICATE: Final = "Duplicate primary key exists in table"
 CONDITION_FAILED: Final = "The conditional request failed"
-# Recalled from AWS (not in errors.md): UPDATE / DELETE / keyed reads without the full key.
-NO_KEY_EQUALITY: Final = "Where clause does not contain a mandatory equality on all key attributes"
 ORDER_WITHOUT_WHERE: Final = "Must have WHERE clause in the statement when using ORDER BY clause."
 # INFERRED wordings (errors.md §2.16 records none of these).
 ORDER_NOT_KEY: Final = "ORDER BY can only name a key attribute of the table: "
@@ -88,9 +88,6 @@ KEYED_READ_FILTER: Final = (
 )
 RETURNING_IN_TRANSACTION: Final = "RETURNING is not supported in a transaction"
 NO_INDEX_HERE: Final = "A statement that reads or writes one item cannot name an index"
-
-_ORDERED: Final = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
-_MIRRORED: Final = {"EQ": "EQ", "LT": "GT", "LE": "GE", "GT": "LT", "GE": "LE"}
 
 
 @dataclass(frozen=True)
@@ -141,112 +138,6 @@ class _Write:
 
 
 # -- reading WHERE clauses ----------------------------------------------------------------
-
-
-def conjuncts(condition: Condition | None) -> list[Condition]:
-    """The parts of a (nested) top-level AND, in the order written."""
-    if condition is None:
-        return []
-    if isinstance(condition, And):
-        found: list[Condition] = []
-        for item in condition.items:
-            found.extend(conjuncts(item))
-        return found
-    return [condition]
-
-
-def _join(parts: Sequence[Condition]) -> Condition | None:
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else And(tuple(parts))
-
-
-def _attribute(operand: object, schema: KeySchema) -> str | None:
-    if isinstance(operand, Path) and len(operand.elements) == 1:
-        name = operand.head
-        if name in schema.key_names:
-            return name
-    return None
-
-
-def split_key(schema: KeySchema, where: Condition | None) -> tuple[Item, Condition | None]:
-    """The key a WHERE pins with ``=`` on every key attribute, and the rest of the WHERE."""
-    key: Item = {}
-    rest: list[Condition] = []
-    for part in conjuncts(where):
-        if isinstance(part, Compare) and part.op == "=":
-            for side, other in ((part.left, part.right), (part.right, part.left)):
-                name = _attribute(side, schema)
-                if name is not None and isinstance(other, Literal) and name not in key:
-                    key[name] = other.value
-                    break
-            else:
-                rest.append(part)
-        else:
-            rest.append(part)
-    if len(key) != len(schema.key_names):
-        raise ValidationError(NO_KEY_EQUALITY)
-    return schema.validate_key(key), _join(rest)
-
-
-def _key_predicate(part: Condition, schema: KeySchema) -> tuple[str, KeyPredicate] | None:
-    """A conjunct the key range can serve: a key attribute against values of its type."""
-    types = dict(schema.attributes)
-    if isinstance(part, Compare) and part.op in _ORDERED:
-        for side, other, mirrored in (
-            (part.left, part.right, False),
-            (part.right, part.left, True),
-        ):
-            name = _attribute(side, schema)
-            if name is not None and isinstance(other, Literal):
-                if type_of(other.value) != types[name]:
-                    return None
-                op = _ORDERED[part.op]
-                return name, KeyPredicate(_MIRRORED[op] if mirrored else op, (other.value,))
-        return None
-    if isinstance(part, Between):
-        name = _attribute(part.subject, schema)
-        low, high = part.low, part.high
-        if name is None or not isinstance(low, Literal) or not isinstance(high, Literal):
-            return None
-        if type_of(low.value) != types[name] or type_of(high.value) != types[name]:
-            return None
-        return name, KeyPredicate("BETWEEN", (low.value, high.value))
-    if isinstance(part, Call) and part.name == "begins_with":
-        name = _attribute(part.args[0], schema)
-        prefix = part.args[1]
-        if name is None or not isinstance(prefix, Literal):
-            return None
-        if types[name] not in ("S", "B") or type_of(prefix.value) != types[name]:
-            return None
-        return name, KeyPredicate("BEGINS_WITH", (prefix.value,))
-    return None
-
-
-def query_conditions(schema: KeySchema, where: Condition | None) -> dict[str, KeyPredicate] | None:
-    """The key conditions a Query can serve this WHERE with, or None for a Scan."""
-    hash_predicate: KeyPredicate | None = None
-    range_predicate: KeyPredicate | None = None
-    for part in conjuncts(where):
-        found = _key_predicate(part, schema)
-        if found is None:
-            continue
-        name, predicate = found
-        if name == schema.hash_name:
-            if predicate.op == "EQ" and hash_predicate is None:
-                hash_predicate = predicate
-        elif range_predicate is None:
-            range_predicate = predicate
-    if hash_predicate is None:
-        return None
-    conditions = {schema.hash_name: hash_predicate}
-    if range_predicate is not None and schema.range_name is not None:
-        conditions[schema.range_name] = range_predicate
-    try:
-        plan_query(schema, conditions)
-    except ValidationError:
-        return None  # e.g. an empty or oversized key value: no item can match; scan finds none
-    return conditions
 
 
 def _exists(schema: KeySchema) -> Condition:
@@ -357,9 +248,12 @@ class PartiQLOps:
             common["index_name"] = statement.index
         conditions = query_conditions(schema, statement.where)
         forward = self._forward(schema, statement, conditions)
+        choices = None if conditions else partition_choices(schema, statement.where)
         if conditions is not None:
             query = QueryRequest(conditions=conditions, forward=forward, **common)
             page = self.reads.query(region, info.name, query)
+        elif choices is not None:
+            page = self._query_partitions(region, info.name, schema, choices, common)
         else:
             page = self.reads.scan(region, info.name, ScanRequest(**common))
         where, projection = statement.where, statement.projection
@@ -369,6 +263,42 @@ class PartiQLOps:
             if where is None or evaluate_condition(where, item)
         ]
         return SelectPage(info.name, items, page.last_key, page.read_bytes)
+
+    def _query_partitions(
+        self,
+        region: str,
+        table: str,
+        schema: KeySchema,
+        choices: list[Any],
+        common: dict[str, Any],
+    ) -> Page:
+        """``WHERE <partition key> IN [...]``: one Query per partition, in the order written,
+        as one page. A page that ends early (Limit, 1 MB) ends in some partition; its last key
+        says which, so the next page starts there."""
+        start_key, limit = common["start_key"], common["limit"]
+        first = 0
+        if start_key is not None and schema.hash_name in start_key:
+            at = start_key[schema.hash_name]
+            first = next((i for i, value in enumerate(choices) if value == at), len(choices))
+        items: list[Item] = []
+        read_bytes, last_key = 0, None
+        for i in range(first, len(choices)):
+            left = None if limit is None else limit - len(items)
+            if left is not None and left <= 0:
+                break
+            predicate = {schema.hash_name: KeyPredicate("EQ", (choices[i],))}
+            request = QueryRequest(
+                conditions=predicate,
+                **{**common, "limit": left, "start_key": start_key if i == first else None},
+            )
+            page = self.reads.query(region, table, request)
+            items.extend(page.items)
+            read_bytes += page.read_bytes
+            if page.last_key is not None:
+                last_key = page.last_key
+                break
+        count = len(items)
+        return Page(items, count, count, last_key, read_bytes)
 
     def _forward(
         self,
@@ -502,7 +432,7 @@ class PartiQLOps:
             select = statement.select
             keyed = self._keyed(region, select.table, select.index, select.where)
             schema = keyed.info.key_schema
-            check = _join([_exists(schema), *conjuncts(keyed.condition)])
+            check = join_conditions([_exists(schema), *conjuncts(keyed.condition)])
             assert check is not None
             return WriteAction(
                 "ConditionCheck",
@@ -520,7 +450,7 @@ class PartiQLOps:
                 "Update",
                 keyed.info.name,
                 key=keyed.key,
-                condition=_join([_exists(schema), *conjuncts(keyed.condition)]),
+                condition=join_conditions([_exists(schema), *conjuncts(keyed.condition)]),
                 update=statement.plan,
                 return_old_on_fail=on_fail,
             )

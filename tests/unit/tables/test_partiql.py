@@ -39,13 +39,7 @@ from headwater.expressions.ast import (
 )
 from headwater.model.keys import KeySchema
 from headwater.tables.control import StreamSpec, TableSpec
-from headwater.tables.partiql import (
-    NO_KEY_EQUALITY,
-    ORDER_WITHOUT_WHERE,
-    PartiQLOps,
-    query_conditions,
-    split_key,
-)
+from headwater.tables.partiql import ORDER_WITHOUT_WHERE, PartiQLOps
 from headwater.tables.partiql_parse import (
     MALFORMED,
     PARAMETER_COUNT,
@@ -55,6 +49,12 @@ from headwater.tables.partiql_parse import (
     Select,
     Update,
     parse_statement,
+)
+from headwater.tables.partiql_where import (
+    NO_KEY_EQUALITY,
+    partition_choices,
+    query_conditions,
+    split_key,
 )
 from headwater.tables.query import TableReads
 from tests.unit.tables.tables_world import REGION, Tables
@@ -674,3 +674,14 @@ def test_transactional_reads_are_keyed_gets(ops: PartiQLOps) -> None:
         ops.transact_get(
             REGION, [_select("SELECT * FROM events WHERE pk = 'a' AND sk = 1 AND x = 1")]
         )
+
+
+def test_partition_choices_need_every_value_of_the_key_type() -> None:
+    schema = KeySchema("pk", "S", "sk", "N")
+    assert partition_choices(schema, _where("pk IN ['a', 'b', 'a'] AND sk > 1")) == [
+        {"S": "a"},
+        {"S": "b"},
+    ]
+    assert partition_choices(schema, _where("pk IN ['a', 1]")) is None  # a number: no
+    assert partition_choices(schema, _where("sk IN [1, 2]")) is None  # not the partition key
+    assert partition_choices(schema, _where("pk IN ['a'] OR sk = 1")) is None  # not top-level
