@@ -4,7 +4,9 @@ follow the server clock (spec §6.3, §6.9), with real workers."""
 from __future__ import annotations
 
 import json
+import re
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,16 @@ def handler(event, context):
 """
 
 
+def _scrape(server: Any) -> str:
+    with urllib.request.urlopen(f"{server.url}/_headwater/metrics", timeout=10) as response:
+        return str(response.read().decode())
+
+
+def _metric(text: str, name: str, uuid: str) -> float:
+    found = re.search(rf'^{name}\{{mapping="{uuid}"\}} (\S+)$', text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
 def _calls(path: Path) -> list[Any]:
     if not path.exists():
         return []
@@ -109,7 +121,7 @@ def test_window_retry_limit_gives_records_up_and_the_window_goes_on(
     out = tmp_path / "calls"
     table, stream = create_stream_table(ddb)
     fn = create_function(lam, WINDOWED, env={"OUT": str(out), "FAIL_KEYS": "poison"})
-    _mapping(
+    uuid = _mapping(
         lam,
         fn,
         stream,
@@ -131,6 +143,10 @@ def test_window_retry_limit_gives_records_up_and_the_window_goes_on(
     server.advance_clock(61)
     wait_until(lambda: _calls(out)[-1]["final"], timeout=15)
     assert _calls(out)[-1]["count"] == 2 and _calls(out)[-1]["keys"] == []
+    metrics = _scrape(server)
+    assert _metric(metrics, "headwater_esm_polled_events_total", uuid) == 3  # each record once
+    assert _metric(metrics, "headwater_esm_failed_invoke_events_total", uuid) == 2
+    assert _metric(metrics, "headwater_esm_dropped_events_total", uuid) == 1
 
 
 def test_window_state_over_one_megabyte_ends_the_window_early(

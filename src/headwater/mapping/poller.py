@@ -115,6 +115,7 @@ class ShardPoller:
         self._window_state: Any = {}
         self._window_last: int | None = None  # last record delivered in it (not checkpointed)
         self._window_early = False  # its state outgrew the limit: the next call is the last
+        self._polled_up_to = -1  # windows: the newest record counted as polled
         self.given_up = 0  # records discarded by the error ladder
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -330,6 +331,8 @@ class ShardPoller:
             self._window_last = inside[stale - 1][0]
             return 0
         final = not inside
+        if inside:
+            self._count_windowed(inside, now)
         payload = window_event(
             [r[2] for r in inside],
             stream_arn=self.settings.stream_arn,
@@ -368,6 +371,10 @@ class ShardPoller:
                 self._next_window()
                 return 0
             inside = inside[done:]
+        if inside and not (ok and done == len(inside)):
+            failed = len(inside) - (done if ok else 0)
+            metrics.FAILED_INVOKE.inc(failed, mapping=self.settings.uuid)
+            self.settings.cloudwatch.failed_invoke(failed)
         if self._stop.is_set():
             return attempt
         if not final:
@@ -383,6 +390,19 @@ class ShardPoller:
         attempt += 1
         self._pause(retry_delay(attempt, self.settings.retry_base))
         return attempt
+
+    def _count_windowed(self, rows: Rows, now: float) -> None:
+        """A windowed invocation's records in the metrics, as a plain batch's are (polled once
+        per record, invoked each time they are sent)."""
+        uuid = self.settings.uuid
+        fresh = [r for r in rows if r[0] > self._polled_up_to]
+        if fresh:
+            self._polled_up_to = fresh[-1][0]
+            metrics.POLLED.inc(len(fresh), mapping=uuid)
+            self.settings.cloudwatch.polled(len(fresh), 0)
+        age_ms = max(0.0, (now - rows[-1][1]) * 1000)
+        metrics.ITERATOR_AGE.set(age_ms, mapping=uuid)
+        self.settings.cloudwatch.invoking(len(rows), age_ms)
 
     def _pause(self, seconds: float) -> None:
         """A pause between attempts, on the server's clock: it ends when that much time has
