@@ -144,3 +144,10 @@ def new_table(ddb: Any) -> Iterator[Callable[..., str]]:
     yield make
     for name in made:
         ddb.delete_table(TableName=name)
+
+
+def create_queue(sqs: Any, name: str) -> tuple[str, str]:
+    """A local SQS queue (say, a mapping's on-failure destination): (its URL, its ARN)."""
+    url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return url, str(attributes["Attributes"]["QueueArn"])

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import create_function, create_stream_table, wait_until
+from tests.conftest import create_function, create_queue, create_stream_table, wait_until
 
 # Records every invocation's keys; fails (raises) whenever a key listed in FAIL_KEYS is in the
 # batch, or reports those keys as batch item failures when REPORT is set.
@@ -182,10 +182,7 @@ def test_given_up_records_are_sent_to_an_sqs_destination(
     server: Any, ddb: Any, lam: Any, tmp_path: Path
 ) -> None:
     sqs = server.client("sqs")
-    queue_url = sqs.create_queue(QueueName="esm-dlq")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    queue_url, queue_arn = create_queue(sqs, "esm-dlq")
     table, stream = create_stream_table(ddb)
     out = tmp_path / "calls"
     fn = create_function(lam, HANDLER, env={"OUT": str(out), "FAIL_KEYS": "poison"})
@@ -298,10 +295,7 @@ def test_the_failure_record_names_the_version_that_ran(
     server: Any, ddb: Any, lam: Any, tmp_path: Path
 ) -> None:
     sqs = server.client("sqs")
-    queue_url = sqs.create_queue(QueueName="esm-dlq-versions")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    queue_url, queue_arn = create_queue(sqs, "esm-dlq-versions")
     table, stream = create_stream_table(ddb)
     out = tmp_path / "calls"
     fn = create_function(lam, HANDLER, env={"OUT": str(out), "FAIL_KEYS": "poison"})

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import create_function, create_stream_table, wait_until
+from tests.conftest import create_function, create_queue, create_stream_table, wait_until
 
 # A windowed handler: counts records in its state; fails (raises) on a key in FAIL_KEYS, or
 # reports it as a batch item failure when REPORT is set, while the FAIL_WHILE file exists (or
@@ -114,10 +114,7 @@ def test_window_retry_limit_gives_records_up_and_the_window_goes_on(
     server: Any, ddb: Any, lam: Any, tmp_path: Path
 ) -> None:
     sqs = server.client("sqs")
-    queue_url = sqs.create_queue(QueueName="window-dlq")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    queue_url, queue_arn = create_queue(sqs, "window-dlq")
     out = tmp_path / "calls"
     table, stream = create_stream_table(ddb)
     fn = create_function(lam, WINDOWED, env={"OUT": str(out), "FAIL_KEYS": "poison"})
