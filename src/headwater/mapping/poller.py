@@ -116,6 +116,7 @@ class ShardPoller:
         self._window_last: int | None = None  # last record delivered in it (not checkpointed)
         self._window_early = False  # its state outgrew the limit: the next call is the last
         self._polled_up_to = -1  # windows: the newest record counted as polled
+        self._lane_rows = 0  # lanes: how many of the last read's rows are this lane's
         self.given_up = 0  # records discarded by the error ladder
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -164,7 +165,8 @@ class ShardPoller:
         return rows
 
     def _full(self, rows: Rows) -> bool:
-        return len(rows) >= self.settings.batch_size or self._too_big(rows) < len(rows)
+        mine = len(rows) if self.lanes == 1 else self._lane_rows
+        return mine >= self.settings.batch_size or self._too_big(rows) < len(rows)
 
     @staticmethod
     def _too_big(rows: Rows) -> int:
@@ -177,8 +179,32 @@ class ShardPoller:
         return len(rows)
 
     def _read(self) -> Rows:
-        rows = self._log.read(self.shard.shard_key, self.next_seq, self.settings.batch_size)
-        return rows[: self._too_big(rows)]
+        limit = self.settings.batch_size
+        if self.lanes == 1:
+            batch = self._log.read(self.shard.shard_key, self.next_seq, limit)
+            return batch[: self._too_big(batch)]
+        # A lane reads past the other lanes' records until it has a full batch of its own (or
+        # the shard has no more): a batch of BatchSize shard records would hold only about
+        # 1/N of them. The window's other records are skipped by _matching and its end is
+        # still the lane's position.
+        rows: Rows = []
+        mine = 0
+        seq = self.next_seq
+        chunk_size = max(limit, 100)
+        while mine < limit and len(rows) < limit * self.lanes * 4:
+            chunk = self._log.read(self.shard.shard_key, seq, chunk_size)
+            for row in chunk:
+                rows.append(row)
+                if lane_of_record(row[2], self.lanes) == self.lane:
+                    mine += 1
+                    if mine >= limit:
+                        break
+            if len(chunk) < chunk_size:
+                break
+            seq = chunk[-1][0] + 1
+        rows = rows[: self._too_big(rows)]
+        self._lane_rows = min(mine, len(rows))
+        return rows
 
     def _run(self) -> None:
         attempt = 0
