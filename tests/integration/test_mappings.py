@@ -366,6 +366,20 @@ def test_parallelization_factor_runs_lanes_at_once_and_keeps_per_key_order(
     assert any(b2 < e1 for (_b1, e1), (b2, _e2) in itertools.pairwise(spans))
 
 
+def test_each_lane_fills_its_batches(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    out = tmp_path / "events"
+    table, stream = create_stream_table(ddb)
+    for i in range(60):  # a backlog of 60 items' records, read from TRIM_HORIZON
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"k{i}"}})
+    fn = create_function(lam, RECORDER, env={"OUT": str(out)})
+    _map(lam, fn, stream, BatchSize=10, ParallelizationFactor=2)
+    wait_until(lambda: len(_keys(_events(out))) == 60, timeout=20)
+    sizes = sorted(len(e["Records"]) for e in _events(out))
+    # Each lane's batches are full but for its last one (not ~BatchSize / 2 each).
+    assert sizes[2:] == [10] * (len(sizes) - 2) and len(sizes) <= 8
+    assert sorted(_keys(_events(out))) == sorted(f"k{i}" for i in range(60))
+
+
 WINDOWED = """
 import json, os
 
