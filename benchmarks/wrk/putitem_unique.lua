@@ -8,9 +8,11 @@ wrk.method = "POST"
 wrk.path = "/"
 wrk.headers["Content-Type"] = "application/x-amz-json-1.0"
 wrk.headers["X-Amz-Target"] = "DynamoDB_20120810.PutItem"
+wrk.headers["X-Amz-Date"] = "20260101T000000Z"
 wrk.headers["Authorization"] = "AWS4-HMAC-SHA256 "
   .. "Credential=test/20260101/us-east-1/dynamodb/aws4_request, "
-  .. "SignedHeaders=content-type;host;x-amz-target, Signature=" .. string.rep("0", 64)
+  .. "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
+  .. "Signature=" .. string.rep("0", 64)
 
 function request()
   counter = counter + 1
@@ -20,7 +22,13 @@ function request()
   return wrk.format(nil, nil, nil, body)
 end
 
+-- One JSON line for benchmarks/tables.py and streams.py: requests, duration, latency in µs.
 function done(summary, latency, requests)
-  io.write(string.format('\nWRK_JSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99)))
+  local e = summary.errors
+  io.write(string.format(
+    '\nWRK_JSON {"requests":%d,"duration_us":%d,"bytes":%d,"connect_errors":%d,'
+    .. '"read_errors":%d,"write_errors":%d,"status_errors":%d,"timeouts":%d,'
+    .. '"p50_us":%d,"p99_us":%d,"max_us":%d}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write,
+    e.status, e.timeout, latency:percentile(50), latency:percentile(99), latency.max))
 end

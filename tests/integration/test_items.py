@@ -239,3 +239,37 @@ def test_updated_new_returns_only_the_nested_part_that_changed(ddb: Any, table: 
         ReturnValues="UPDATED_NEW",
     )
     assert out["Attributes"] == {"m": {"M": {"a": {"N": "2"}}}}
+
+
+def test_putting_the_same_item_again_returns_it_as_the_old_item(ddb: Any, table: str) -> None:
+    item = {**_key(), "v": {"N": "1.50"}, "s": {"SS": ["b", "a"]}}
+    ddb.put_item(TableName=table, Item=item)
+    again = ddb.put_item(TableName=table, Item=item, ReturnValues="ALL_OLD")
+    assert again["Attributes"]["v"] == {"N": "1.5"}
+    assert sorted(again["Attributes"]["s"]["SS"]) == ["a", "b"]
+
+
+def test_a_condition_is_checked_against_an_identical_item(ddb: Any, table: str) -> None:
+    item = {**_key(), "v": {"N": "1"}}
+    ddb.put_item(TableName=table, Item=item)
+    with pytest.raises(ClientError) as err:
+        ddb.put_item(
+            TableName=table,
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    assert err.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert err.value.response["Item"] == {**_key(), "v": {"N": "1"}}
+    ddb.put_item(
+        TableName=table,
+        Item=item,
+        ConditionExpression="v = :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+
+
+def test_get_item_answers_the_stored_item_whole(ddb: Any, table: str) -> None:
+    item = {**_key(), "text": {"S": "naïve ✓"}, "l": {"L": [{"N": "10"}, {"NULL": True}]}}
+    ddb.put_item(TableName=table, Item=item)
+    assert ddb.get_item(TableName=table, Key=_key())["Item"] == item

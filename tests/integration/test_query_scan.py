@@ -792,3 +792,39 @@ def test_binary_values_survive_the_round_trip(ddb: Any) -> None:
     item = ddb.scan(TableName=table)["Items"][0]
     assert item["sk"] == {"B": raw}
     assert sorted(item["data"]["BS"]) == [b"\x01", b"\x02"]
+
+
+def test_pages_longer_than_the_inline_read_come_back_whole(ddb: Any) -> None:
+    """Reads over ``INLINE_ROWS`` rows stop on the event loop and are read on the read pool."""
+    table = _create(ddb)
+    count = 300
+    for first in range(0, count, 25):
+        puts = [
+            {"PutRequest": {"Item": _item("a", str(i), v={"S": f"v{i}"})}}
+            for i in range(first, min(first + 25, count))
+        ]
+        ddb.batch_write_item(RequestItems={table: puts})
+    query = _query(ddb, table, "pk = :p", {":p": {"S": "a"}})
+    assert query["Count"] == count and "LastEvaluatedKey" not in query
+    assert [entry["sk"]["N"] for entry in query["Items"]] == [str(i) for i in range(count)]
+    backwards = _query(ddb, table, "pk = :p", {":p": {"S": "a"}}, ScanIndexForward=False, Limit=280)
+    assert backwards["Items"][0]["sk"] == {"N": str(count - 1)}
+    assert backwards["LastEvaluatedKey"] == {"pk": {"S": "a"}, "sk": {"N": "20"}}
+    scan = ddb.scan(TableName=table)
+    assert scan["ScannedCount"] == count
+    assert {entry["v"]["S"] for entry in scan["Items"]} == {f"v{i}" for i in range(count)}
+
+
+def test_items_come_back_as_stored_with_paging_members(ddb: Any) -> None:
+    table = _create(ddb)
+    stored = [
+        _item("a", str(i), n={"N": "1.50"}, m={"M": {"x": {"SS": ["p", "q"]}}}) for i in range(3)
+    ]
+    _put(ddb, table, *stored)
+    page = _query(ddb, table, "pk = :p", {":p": {"S": "a"}}, Limit=2)
+    assert page["Count"] == page["ScannedCount"] == 2
+    assert page["Items"][0]["n"] == {"N": "1.5"}
+    assert sorted(page["Items"][1]["m"]["M"]["x"]["SS"]) == ["p", "q"]
+    assert page["LastEvaluatedKey"] == {"pk": {"S": "a"}, "sk": {"N": "1"}}
+    counted = _query(ddb, table, "pk = :p", {":p": {"S": "a"}}, Select="COUNT")
+    assert (counted["Count"], "Items" in counted) == (3, False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,9 +21,15 @@ def region_from_authorization(header: str | None) -> str:
     return DEFAULT_REGION
 
 
+# A random prefix per process and a counter: unique, 52 characters of [0-9A-Z] as AWS's, and
+# far cheaper per request than fresh random bytes.
+_ID_PREFIX = base64.b32encode(os.urandom(25)).decode()[:40]
+_ID_COUNTER = itertools.count(1)
+
+
 def dynamodb_request_id() -> str:
-    """52 characters of [0-9A-Z], as AWS's; base32 of random bytes is cheap and fits."""
-    return base64.b32encode(os.urandom(35)).decode()[:52]
+    """52 characters of [0-9A-Z], as AWS's."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):012X}"
 
 
 @dataclass(frozen=True)

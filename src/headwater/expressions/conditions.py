@@ -7,6 +7,7 @@ parenthesised operand; both are parsed by one grammar and told apart by what fol
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Final, TypeAlias
 
 from headwater.expressions.ast import (
@@ -22,9 +23,11 @@ from headwater.expressions.ast import (
     Or,
     Path,
 )
+from headwater.expressions.cache import ParseCache
 from headwater.expressions.functions import (
     CONDITION_FUNCTIONS,
     check_condition_call,
+    condition_operand_problem,
     literal_type,
     misused,
     note_misused_args,
@@ -32,7 +35,7 @@ from headwater.expressions.functions import (
     operand_type_message,
     static_type,
 )
-from headwater.expressions.issues import Issues
+from headwater.expressions.issues import Issues, invalid
 from headwater.expressions.lexer import Kind
 from headwater.expressions.names import ExpressionParams
 from headwater.expressions.parser import Parser
@@ -159,24 +162,9 @@ class ConditionParser(Parser):
     def _between(self, subject: Operand, low: Operand, high: Operand) -> Between:
         note_misused_args(self.issues, (subject, low, high))
         self._note_unordered("BETWEEN", (subject, low, high))
-        if isinstance(low, Literal) and isinstance(high, Literal):
-            low_type, high_type = literal_type(low), literal_type(high)
-            if low_type is not None and high_type is not None:
-                bounds = (
-                    f"lower bound operand: {_render(low)}, upper bound operand: {_render(high)}"
-                )
-                if low_type != high_type:
-                    self.issues.note(
-                        "operand",
-                        "The BETWEEN operator requires same data type for lower and upper bounds; "
-                        + bounds,
-                    )
-                elif comparable(low.value, high.value) and compare(low.value, high.value) > 0:
-                    self.issues.note(
-                        "operand",
-                        "The BETWEEN operator requires upper bound to be greater than or equal "
-                        "to lower bound; " + bounds,
-                    )
+        problem = _bounds_problem(low, high)
+        if problem is not None:
+            self.issues.note("operand", problem)
         return Between(subject, low, high)
 
     def _in(self, subject: Operand) -> In:
@@ -191,12 +179,90 @@ class ConditionParser(Parser):
         return In(subject, tuple(choices))
 
 
+def _bounds_problem(low: Operand, high: Operand) -> str | None:
+    """What is wrong with literal BETWEEN bounds: their types differ or they are reversed."""
+    if not (isinstance(low, Literal) and isinstance(high, Literal)):
+        return None
+    low_type, high_type = literal_type(low), literal_type(high)
+    if low_type is None or high_type is None:
+        return None
+    bounds = f"lower bound operand: {_render(low)}, upper bound operand: {_render(high)}"
+    if low_type != high_type:
+        return "The BETWEEN operator requires same data type for lower and upper bounds; " + bounds
+    if comparable(low.value, high.value) and compare(low.value, high.value) > 0:
+        return (
+            "The BETWEEN operator requires upper bound to be greater than or equal to lower "
+            "bound; " + bounds
+        )
+    return None
+
+
+def _value_checked(node: Condition) -> Iterator[Between | Call]:
+    """The leaves of a valid condition whose checks read values, not just their types (the
+    order of literal BETWEEN bounds, ``attribute_type``'s type name), in the order written:
+    the order a parse settles its leaves in."""
+    if isinstance(node, And | Or):
+        for item in node.items:
+            yield from _value_checked(item)
+    elif isinstance(node, Not):
+        yield from _value_checked(node.item)
+    elif isinstance(node, Between):
+        if isinstance(node.low, Literal) and isinstance(node.high, Literal):
+            yield node
+    elif (
+        isinstance(node, Call)
+        and node.name == "attribute_type"
+        and any(isinstance(arg, Literal) for arg in node.args)
+    ):
+        yield node
+
+
+def _recheck(kind: str) -> Callable[[Condition], None]:
+    def recheck(condition: Condition) -> None:
+        for leaf in _value_checked(condition):
+            if isinstance(leaf, Between):
+                problem = _bounds_problem(leaf.low, leaf.high)
+            else:
+                problem = condition_operand_problem(leaf)
+            if problem is not None:
+                raise invalid(kind, problem)
+
+    return recheck
+
+
+def _needs_recheck(condition: Condition) -> bool:
+    return next(_value_checked(condition), None) is not None
+
+
+_PARSED: Final = ParseCache()
+
+
 def parse_condition(
     text: str, params: ExpressionParams, kind: str = "ConditionExpression"
 ) -> Condition:
     """Parse a condition-like expression; ``kind`` names it in error messages.
 
     Raises ``ValidationError`` (and nothing else) for any text that is not a valid
-    expression, with AWS's message for the first problem AWS would report.
+    expression, with AWS's message for the first problem AWS would report. Successful
+    parses are cached (``expressions.cache``).
     """
+
+    def parse() -> tuple[Condition, tuple[str, ...]]:
+        parser = ConditionParser(text, params, kind)
+        return parser.parse(), tuple(parser.used_names)
+
+    return _PARSED.parse(
+        "condition " + kind,
+        text,
+        params,
+        parse,
+        needs_recheck=_needs_recheck,
+        recheck=_recheck(kind),
+    )
+
+
+def parse_condition_uncached(
+    text: str, params: ExpressionParams, kind: str = "ConditionExpression"
+) -> Condition:
+    """``parse_condition`` without the cache (what the cache must agree with)."""
     return ConditionParser(text, params, kind).parse()

@@ -106,12 +106,13 @@ def check_condition_call(call: Call, issues: Issues) -> None:
         issues.note("arity", _arity(call.name, len(call.args)))
         return
     note_same_paths(issues, call.name, call.args)
-    message = _condition_operand_problem(call)
+    message = condition_operand_problem(call)
     if message is not None:
         issues.note("operand", message)
 
 
-def _condition_operand_problem(call: Call) -> str | None:
+def condition_operand_problem(call: Call) -> str | None:
+    """What is wrong with a condition function's operands (arity already checked)."""
     if call.name in ("attribute_exists", "attribute_not_exists"):
         return None if isinstance(call.args[0], Path) else _needs_path(call.name)
     if call.name == "begins_with":

@@ -7,7 +7,7 @@ across all of them, the way AWS does. Imports the model and ``headwater.errors``
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from headwater.errors import ValidationError
@@ -55,6 +55,26 @@ class ExpressionParams:
                 ) from None
         self._used_names: set[str] = set()
         self._used_values: set[str] = set()
+        self._signature: tuple[object, ...] | None = None
+
+    @property
+    def signature(self) -> tuple[object, ...]:
+        """What a parse may depend on besides the text: the names and the values' types."""
+        if self._signature is None:
+            self._signature = (
+                tuple(self._names.items()),
+                tuple((key, next(iter(value))) for key, value in self._values.items()),
+            )
+        return self._signature
+
+    def use_names(self, placeholders: Iterable[str]) -> None:
+        """Mark ``#placeholders`` used (a cached parse's, which never looked them up)."""
+        self._used_names.update(placeholders)
+
+    def bound_value(self, placeholder: str) -> AttrValue:
+        """The value behind a ``:placeholder`` known to be defined, marking it used."""
+        self._used_values.add(placeholder)
+        return self._values[placeholder]
 
     def name(self, placeholder: str) -> str | None:
         """The attribute name behind ``#placeholder`` (marking it used), or None if undefined."""

@@ -52,6 +52,7 @@ class Parser:
             )
         self.tokens = tokenize(text)
         self.position = 0
+        self.used_names: list[str] = []  # the #placeholders found, for the parse cache
         self._depth = 0
         self._groups: set[tuple[int, int]] = set()
 
@@ -141,6 +142,7 @@ class Parser:
                     f"attribute name: {token.text}",
                 )
                 return token.text
+            self.used_names.append(token.text)
             return name
         raise self.syntax_error()
 

@@ -10,6 +10,7 @@ import copy
 from typing import Final, TypeAlias
 
 from headwater.expressions.ast import Path, PathElement, Projection
+from headwater.expressions.cache import ParseCache
 from headwater.expressions.issues import Issues
 from headwater.expressions.names import ExpressionParams
 from headwater.expressions.parser import Parser, note_path_clashes
@@ -34,8 +35,22 @@ class _ProjectionParser(Parser):
         return Projection(tuple(paths))
 
 
+_PARSED: Final = ParseCache()
+
+
 def parse_projection(text: str, params: ExpressionParams) -> Projection:
-    """Parse a ProjectionExpression; raises ``ValidationError`` (only) for invalid text."""
+    """Parse a ProjectionExpression; raises ``ValidationError`` (only) for invalid text.
+    Successful parses are cached (``expressions.cache``)."""
+
+    def parse() -> tuple[Projection, tuple[str, ...]]:
+        parser = _ProjectionParser(text, params)
+        return parser.parse(), tuple(parser.used_names)
+
+    return _PARSED.parse(KIND, text, params, parse)
+
+
+def parse_projection_uncached(text: str, params: ExpressionParams) -> Projection:
+    """``parse_projection`` without the cache (what the cache must agree with)."""
     return _ProjectionParser(text, params).parse()
 
 

@@ -19,6 +19,7 @@ from headwater.expressions.ast import (
     UpdateAction,
     UpdatePlan,
 )
+from headwater.expressions.cache import ParseCache
 from headwater.expressions.functions import check_add_delete, check_arithmetic, check_update_call
 from headwater.expressions.issues import Issues
 from headwater.expressions.lexer import Kind
@@ -108,6 +109,20 @@ class UpdateParser(Parser):
         return left
 
 
+_PARSED: Final = ParseCache()
+
+
 def parse_update(text: str, params: ExpressionParams) -> UpdatePlan:
-    """Parse an UpdateExpression; raises ``ValidationError`` (only) for invalid text."""
+    """Parse an UpdateExpression; raises ``ValidationError`` (only) for invalid text.
+    Successful parses are cached (``expressions.cache``: no check here reads a value)."""
+
+    def parse() -> tuple[UpdatePlan, tuple[str, ...]]:
+        parser = UpdateParser(text, params)
+        return parser.parse(), tuple(parser.used_names)
+
+    return _PARSED.parse(KIND, text, params, parse)
+
+
+def parse_update_uncached(text: str, params: ExpressionParams) -> UpdatePlan:
+    """``parse_update`` without the cache (what the cache must agree with)."""
     return UpdateParser(text, params).parse()

@@ -13,11 +13,18 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from headwater.errors import SerializationError, ValidationError
-from headwater.model.compare import b64_bytes, compare, utf8, values_equal
+from headwater.model.compare import compare, utf8, values_equal
 from headwater.model.numbers import NOT_NUMERIC, parse_number
 from headwater.model.types import ALL_TYPES, AttrValue, Item
 
-__all__ = ["check_attribute_name", "compare", "validate_item", "validate_value", "values_equal"]
+__all__ = [
+    "check_attribute_name",
+    "compare",
+    "validate_item",
+    "validate_sized_item",
+    "validate_value",
+    "values_equal",
+]
 
 MAX_NESTING: Final = 32
 MAX_NAME_BYTES: Final = 65535
@@ -39,6 +46,8 @@ NS_DUPLICATES: Final = "Input collection contains duplicates"
 EMPTY_NAME: Final = _INVALID + "Empty attribute name"
 NAME_TOO_LONG: Final = _INVALID + "Attribute name is too large, must be less than 65536 bytes"
 TOO_DEEP: Final = "Nesting Levels have exceeded supported limits"
+_CONTAINER_OVERHEAD: Final = 3  # as model.size
+_ELEMENT_OVERHEAD: Final = 1
 
 _STARTING_KEY: Final = "The provided starting key is invalid: "
 # ExclusiveStartKey wraps only these messages (errors.md §2.0, "copy that quirk").
@@ -90,7 +99,8 @@ def _list(raw: Any) -> list[Any]:
     return raw
 
 
-def _blob(raw: Any) -> str:
+def _blob(raw: Any) -> tuple[str, bytes]:
+    """Canonical base64 text and the bytes it stands for."""
     if isinstance(raw, (bool, int, float)):
         raise SerializationError("only base-64-encoded strings are convertible to bytes")
     if isinstance(raw, list):
@@ -106,42 +116,53 @@ def _blob(raw: Any) -> str:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise SerializationError("Invalid last non-pad Base64 character dectected") from None
-    return base64.b64encode(data).decode("ascii")
+    return base64.b64encode(data).decode("ascii"), data
 
 
-def _check_string(raw: Any, depth: int) -> str:
-    return _string(raw)
+# Each check returns the normalised value and its size by DynamoDB's rules (model.size), so
+# PutItem validates and sizes an item in one walk (a unit test holds the sizes to item_size).
 
 
-def _check_number(raw: Any, depth: int) -> str:
-    return parse_number(_string(raw)).text()
+def _text_size(text: str) -> int:
+    return len(text) if text.isascii() else len(utf8(text))
 
 
-def _check_binary(raw: Any, depth: int) -> str:
-    return _blob(raw)
+def _check_string(raw: Any, depth: int) -> tuple[str, int]:
+    text = _string(raw)
+    return text, _text_size(text)
 
 
-def _check_bool(raw: Any, depth: int) -> bool:
-    return _boolean(raw)
+def _check_number(raw: Any, depth: int) -> tuple[str, int]:
+    number = parse_number(_string(raw))
+    return number.text(), (len(number.digits) + 1) // 2 + 1
 
 
-def _check_null(raw: Any, depth: int) -> bool:
+def _check_binary(raw: Any, depth: int) -> tuple[str, int]:
+    text, data = _blob(raw)
+    return text, len(data)
+
+
+def _check_bool(raw: Any, depth: int) -> tuple[bool, int]:
+    return _boolean(raw), 1
+
+
+def _check_null(raw: Any, depth: int) -> tuple[bool, int]:
     if not _boolean(raw):
         raise ValidationError(NULL_NOT_TRUE)
-    return True
+    return True, 1
 
 
-def _check_string_set(raw: Any, depth: int) -> list[str]:
+def _check_string_set(raw: Any, depth: int) -> tuple[list[str], int]:
     members = [_string(x) for x in _list(raw)]
     if not members:
         raise ValidationError(EMPTY_SS)
     if len(set(members)) != len(members):
         shown = ", ".join(members)
         raise ValidationError(f"{_INVALID}Input collection [{shown}] contains duplicates.")
-    return members
+    return members, sum(map(_text_size, members))
 
 
-def _check_number_set(raw: Any, depth: int) -> list[str]:
+def _check_number_set(raw: Any, depth: int) -> tuple[list[str], int]:
     texts = [_string(x) for x in _list(raw)]
     if not texts:
         raise ValidationError(EMPTY_NS)
@@ -150,39 +171,51 @@ def _check_number_set(raw: Any, depth: int) -> list[str]:
     numbers = [parse_number(text) for text in texts]
     if len(set(numbers)) != len(numbers):
         raise ValidationError(NS_DUPLICATES)
-    return [number.text() for number in numbers]
+    size = sum((len(number.digits) + 1) // 2 + 1 for number in numbers)
+    return [number.text() for number in numbers], size
 
 
-def _check_binary_set(raw: Any, depth: int) -> list[str]:
-    texts = [_blob(x) for x in _list(raw)]
-    if not texts:
+def _check_binary_set(raw: Any, depth: int) -> tuple[list[str], int]:
+    blobs = [_blob(x) for x in _list(raw)]
+    if not blobs:
         raise ValidationError(EMPTY_BS)
-    if len({b64_bytes(text) for text in texts}) != len(texts):
+    if len({data for _, data in blobs}) != len(blobs):
         shown = ", ".join(str(x) for x in raw)
         raise ValidationError(
             f"{_INVALID}Input collection [{shown}]of type BS contains duplicates."
         )
-    return texts
+    return [text for text, _ in blobs], sum(len(data) for _, data in blobs)
 
 
-def _check_map(raw: Any, depth: int) -> dict[str, AttrValue]:
+def _check_map(raw: Any, depth: int) -> tuple[dict[str, AttrValue], int]:
     if isinstance(raw, list):
         raise SerializationError(f"Unrecognized collection type {_MAP_TYPE}")
     if not isinstance(raw, dict):
         raise SerializationError("Unexpected field type")
     if depth >= MAX_NESTING:
         raise ValidationError(TOO_DEEP)
-    return {name: _validate(value, depth + 1) for name, value in raw.items()}
+    members: dict[str, AttrValue] = {}
+    size = _CONTAINER_OVERHEAD
+    for name, value in raw.items():
+        members[name], member_size = _validate(value, depth + 1)
+        size += _text_size(name) + member_size + _ELEMENT_OVERHEAD
+    return members, size
 
 
-def _check_list(raw: Any, depth: int) -> list[AttrValue]:
+def _check_list(raw: Any, depth: int) -> tuple[list[AttrValue], int]:
     elements = _list(raw)
     if depth >= MAX_NESTING:
         raise ValidationError(TOO_DEEP)
-    return [_validate(value, depth + 1) for value in elements]
+    checked: list[AttrValue] = []
+    size = _CONTAINER_OVERHEAD
+    for value in elements:
+        element, element_size = _validate(value, depth + 1)
+        checked.append(element)
+        size += element_size + _ELEMENT_OVERHEAD
+    return checked, size
 
 
-_CHECKS: Final[dict[str, Callable[[Any, int], Any]]] = {
+_CHECKS: Final[dict[str, Callable[[Any, int], tuple[Any, int]]]] = {
     "S": _check_string,
     "N": _check_number,
     "B": _check_binary,
@@ -196,7 +229,14 @@ _CHECKS: Final[dict[str, Callable[[Any, int], Any]]] = {
 }
 
 
-def _validate(value: Any, depth: int) -> AttrValue:
+def _validate(value: Any, depth: int) -> tuple[AttrValue, int]:
+    """The normalised value and its size."""
+    if type(value) is dict and len(value) == 1:  # the usual shape: one type, set
+        for name, raw in value.items():
+            check = _CHECKS.get(name)
+            if check is not None and raw is not None:
+                checked, size = check(raw, depth)
+                return {name: checked}, size
     if isinstance(value, list):
         raise SerializationError(
             "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.AttributeValue"
@@ -211,7 +251,8 @@ def _validate(value: Any, depth: int) -> AttrValue:
     checked = {name: _CHECKS[name](value[name], depth) for name in present}
     if len(present) > 1:
         raise ValidationError(MANY_TYPES)
-    return checked
+    ((name, (normal, size)),) = checked.items()
+    return {name: normal}, size
 
 
 def _for_member(error: ValidationError, path: str) -> ValidationError:
@@ -227,7 +268,7 @@ def validate_value(value: Any, *, path: str = "item") -> AttrValue:
     AWS's "The provided starting key is invalid: " prefix for the messages it applies to.
     """
     try:
-        return _validate(value, 0)
+        return _validate(value, 0)[0]
     except ValidationError as error:
         raise _for_member(error, path) from None
 
@@ -242,14 +283,28 @@ def check_attribute_name(name: str) -> None:
 
 def validate_item(item: Any, *, path: str = "item") -> Item:
     """Check a whole item (or key) and return a normalised copy; the input is not changed."""
+    return validate_sized_item(item, path=path)[0]
+
+
+def validate_sized_item(item: Any, *, path: str = "item") -> tuple[Item, int]:
+    """``validate_item`` and the item's size (``model.size.item_size``), in one walk."""
     if isinstance(item, list):
         raise SerializationError(f"Unrecognized collection type {_MAP_TYPE}")
     if not isinstance(item, dict):
         raise SerializationError("Unexpected field type")
     result: Item = {}
-    for name, value in item.items():
-        if value is None:
-            continue
-        check_attribute_name(name)
-        result[name] = validate_value(value, path=path)
-    return result
+    total = 0
+    try:
+        for name, value in item.items():
+            if value is None:
+                continue
+            if not name:
+                raise ValidationError(EMPTY_NAME)
+            name_size = _text_size(name)
+            if name_size > MAX_NAME_BYTES:
+                raise ValidationError(NAME_TOO_LONG)
+            result[name], size = _validate(value, 0)
+            total += name_size + size
+    except ValidationError as error:
+        raise _for_member(error, path) from None
+    return result, total

@@ -1,21 +1,31 @@
-"""Running the server: bind first (so port 0 works), then build the runtime, then serve."""
+"""Running the server: bind first (so port 0 works), build the runtime, then serve.
+
+HTTP is ``protocol.py`` (asyncio + httptools) on the one socket. Ctrl-C (SIGINT) or SIGTERM
+starts a graceful shutdown: no new connections, idle ones closed, requests in flight get up
+to ``GRACEFUL_SECONDS`` to finish (a second signal cuts that short); then the runtime closes
+and the signal is raised again with its default handling, so Ctrl-C ends as a
+``KeyboardInterrupt`` (which the CLI turns into exit status 0).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import socket
 import sys
 from collections.abc import Callable
 from dataclasses import replace
 
-import uvicorn
-
 from headwater.runtime import Runtime
 from headwater.server.app import create_app
-from headwater.server.quickack import QuickAckHttpToolsProtocol
+from headwater.server.protocol import HttpServer
 from headwater.settings import Settings
 
 log = logging.getLogger("headwater")
+
+GRACEFUL_SECONDS = 5.0
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -28,15 +38,25 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-class _ReadyServer(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._on_ready = on_ready
+async def _serve(
+    runtime: Runtime, sock: socket.socket, on_ready: Callable[[], None], signals: list[int]
+) -> None:
+    loop = asyncio.get_running_loop()
+    stop, force = asyncio.Event(), asyncio.Event()
 
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            self._on_ready()
+    def on_signal(number: int) -> None:
+        signals.append(number)
+        (force if stop.is_set() else stop).set()
+
+    for number in _SIGNALS:
+        loop.add_signal_handler(number, on_signal, number)
+    runtime.start()
+    app = create_app(runtime)
+    server = HttpServer(app, app)
+    await server.start(sock)
+    on_ready()
+    await stop.wait()
+    await server.shutdown(GRACEFUL_SECONDS, force)
 
 
 def serve(settings: Settings, on_ready: Callable[[Settings, Runtime], None] | None = None) -> None:
@@ -44,26 +64,19 @@ def serve(settings: Settings, on_ready: Callable[[Settings, Runtime], None] | No
     sock = bind(settings.host, settings.port)
     settings = replace(settings, port=sock.getsockname()[1])
     runtime = Runtime(settings)
-    app = create_app(runtime)
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        http=QuickAckHttpToolsProtocol,
-        timeout_graceful_shutdown=5,
-        proxy_headers=False,
-        server_header=False,
-    )
 
     def ready() -> None:
         if on_ready is not None:
             on_ready(settings, runtime)
         sys.stdout.flush()
 
-    server = _ReadyServer(config, ready)
+    signals: list[int] = []
     try:
-        server.run(sockets=[sock])
+        asyncio.run(_serve(runtime, sock, ready, signals))
     finally:
         runtime.close()
         sock.close()
+    # The loop has put the default handlers back: end the way the signal asks (Ctrl-C raises
+    # KeyboardInterrupt here, as it did under uvicorn).
+    for number in reversed(signals):
+        signal.raise_signal(number)

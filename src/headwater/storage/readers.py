@@ -73,6 +73,15 @@ class Readers:
         finally:
             self._give_back(conn)
 
+    def read_one(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn``, which makes ONE statement, without an explicit transaction: a statement
+        is its own consistent snapshot (a point read saves its BEGIN and COMMIT)."""
+        conn = self._borrow()
+        try:
+            return fn(conn)
+        finally:
+            self._give_back(conn)
+
     @property
     def open_connections(self) -> int:
         with self._cond:

@@ -53,6 +53,10 @@ class Store:
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return self.readers.read(fn)
 
+    def read_one(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``read`` for a function that makes a single statement (no explicit transaction)."""
+        return self.readers.read_one(fn)
+
     def startup_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Read before anything else runs (loading state at start-up)."""
         return self.readers.read(fn)

@@ -5,7 +5,8 @@ its own SAVEPOINT. The writer takes every job waiting in its queue, runs them on
 inside ONE transaction, commits once (one fsync for the whole group) and only then resolves each
 job's future and runs its after-commit callbacks (which is where stream readers get woken). A
 job that raises rolls back to its savepoint only, so one failed condition never disturbs its
-neighbours in the group.
+neighbours in the group. (A group of one job skips the savepoint: if it fails, the whole
+transaction is rolled back, which comes to the same.)
 """
 
 from __future__ import annotations
@@ -135,19 +136,33 @@ class Writer:
             for job in group:
                 job.future.set_exception(exc)
             return
-        for job in group:
+        if len(group) == 1:
+            # A group of one needs no savepoint: if its job fails, the transaction goes.
+            (job,) = group
             txn = Txn(conn)
-            conn.execute("SAVEPOINT job")
             try:
                 result = job.fn(txn)
             except BaseException as exc:
-                conn.execute("ROLLBACK TO job")
-                conn.execute("RELEASE job")
-                outcomes.append((False, exc))
-            else:
-                conn.execute("RELEASE job")
-                job.after = txn._after
-                outcomes.append((True, result))
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                job.future.set_exception(exc)
+                return
+            job.after = txn._after
+            outcomes.append((True, result))
+        else:
+            for job in group:
+                txn = Txn(conn)
+                conn.execute("SAVEPOINT job")
+                try:
+                    result = job.fn(txn)
+                except BaseException as exc:
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    outcomes.append((False, exc))
+                else:
+                    conn.execute("RELEASE job")
+                    job.after = txn._after
+                    outcomes.append((True, result))
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:

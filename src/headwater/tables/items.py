@@ -18,7 +18,7 @@ from headwater.errors import ConditionalCheckFailed, ResourceNotFound, Validatio
 from headwater.expressions import evaluate_condition
 from headwater.model.keys import encode_key
 from headwater.model.size import item_size
-from headwater.model.values import validate_item
+from headwater.model.values import validate_sized_item
 from headwater.storage import rows
 from headwater.storage.store import Store, Txn
 from headwater.streams.log import StreamLog
@@ -97,12 +97,13 @@ class ItemOps:
         rk: bytes,
         old: Item | None,
         new: Item | None,
+        stored: bytes | None = None,
     ) -> bool:
         """Make the row hold ``new`` (None: delete it), keep the table's secondary indexes in
         step and append its stream record, in the job's transaction. A write that changes
         nothing touches none of them; returns whether the item changed. A ``new`` item whose
         index key values no index may hold raises AWS's ValidationError before anything is
-        written."""
+        written. ``stored`` is ``new`` as JSON, when the caller has it already."""
         if event_name(old, new) is None:
             return False
         if new is not None and info.indexes:
@@ -110,7 +111,8 @@ class ItemOps:
         if new is None:
             rows.delete_item(txn.conn, info.table_id, hk, rk)
         else:
-            rows.put_item(txn.conn, info.table_id, hk, rk, orjson.dumps(new))
+            data = stored if stored is not None else orjson.dumps(new)
+            rows.put_item(txn.conn, info.table_id, hk, rk, data)
         if info.indexes:
             indexes.maintain(txn, info, (hk, rk), old, new)
         self.emit(txn, info, key, old, new)
@@ -137,22 +139,29 @@ class ItemOps:
         condition: Any = None,
         return_old_on_fail: bool = False,
     ) -> Future[WriteResult]:
-        item = validate_item(item)
+        item, size = validate_sized_item(item)
         info = self.table(region, name)
         ks = info.key_schema
         ks.validate_item_keys(item)
         if info.indexes:
             indexes.check_item(info, item)
-        if item_size(item) > MAX_ITEM_BYTES:
+        if size > MAX_ITEM_BYTES:
             raise ValidationError(ITEM_TOO_BIG)
         key = ks.extract_key(item)
         hk, rk = storage_key(info, key)
 
         def job(txn: Txn) -> WriteResult:
             cur = self.current(info)
-            old = self.load(txn, cur, hk, rk)
+            stored = orjson.dumps(item)
+            raw = rows.get_item(txn.conn, cur.table_id, hk, rk)
+            if raw == stored:
+                # The same item again (validated items are canonical, so equal JSON is an equal
+                # item): the old item is this one, and there is nothing to write or record.
+                self._check(condition, item, return_old_on_fail)
+                return WriteResult(item, item)
+            old = orjson.loads(raw) if raw is not None else None
             self._check(condition, old, return_old_on_fail)
-            self.save(txn, cur, key, hk, rk, old, item)
+            self.save(txn, cur, key, hk, rk, old, item, stored)
             return WriteResult(old, item)
 
         return self.store.submit(job)
@@ -160,11 +169,15 @@ class ItemOps:
     # -- GetItem --------------------------------------------------------------------------
 
     def get_item(self, region: str, name: str, key: Item) -> Item | None:
+        raw = self.get_item_json(region, name, key)
+        return orjson.loads(raw) if raw is not None else None
+
+    def get_item_json(self, region: str, name: str, key: Item) -> bytes | None:
+        """The item as its stored JSON (what a response carries), or None."""
         info = self.table(region, name)
         key = info.key_schema.validate_key(key)
         hk, rk = storage_key(info, key)
-        raw = self.store.read(lambda conn: rows.get_item(conn, info.table_id, hk, rk))
-        return orjson.loads(raw) if raw is not None else None
+        return self.store.read_one(lambda conn: rows.get_item(conn, info.table_id, hk, rk))
 
     # -- DeleteItem -----------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ belong to exactly one segment, whatever page they fall on.
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -75,6 +76,7 @@ class ReadRequest:
     measure: bool = True
     consistent: bool = False
     select: str | None = None
+    raw: bool = False  # the caller takes items as their stored JSON when nothing reads them
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,7 +95,8 @@ class ScanRequest(ReadRequest):
 class Page:
     """One response's worth: ``count`` items passed the filter out of ``scanned`` evaluated;
     ``read_bytes`` is the size of everything evaluated (for the capacity units; 0 when the
-    request did not ask to measure it)."""
+    request did not ask to measure it). ``raw_items``, when not None, holds the items as
+    their stored JSON instead of ``items`` (``ReadRequest.raw``)."""
 
     items: list[Item]
     count: int
@@ -102,6 +105,7 @@ class Page:
     read_bytes: int
     index_name: str | None = None
     index_global: bool = False
+    raw_items: list[bytes] | None = None
 
 
 # -- sizes of stored items ------------------------------------------------------------------
@@ -257,6 +261,24 @@ def _in_segment(rows: Iterable[tuple[bytes, T]], total: int, wanted: int) -> Ite
             yield raw
 
 
+class OverBudget(Exception):
+    """A read given a row budget (``TableReads.query``/``scan``) needed more rows than that.
+
+    Not an AWS error: the caller runs the read again without a budget, elsewhere."""
+
+
+def _within(rows: Iterable[T], budget: int | None) -> Iterator[T]:
+    """The rows storage yields, raising ``OverBudget`` at the first past ``budget``."""
+    return iter(rows) if budget is None else _budgeted(rows, budget)
+
+
+def _budgeted(rows: Iterable[T], budget: int) -> Iterator[T]:
+    for count, row in enumerate(rows):
+        if count >= budget:
+            raise OverBudget
+        yield row
+
+
 # -- the engine -----------------------------------------------------------------------------
 
 
@@ -277,10 +299,15 @@ class TableReads:
             return info, None
         return info, index_reads.resolve(info, request.index_name, consistent=request.consistent)
 
-    def query(self, region: str, name: str, request: QueryRequest) -> Page:
+    def query(
+        self, region: str, name: str, request: QueryRequest, budget: int | None = None
+    ) -> Page:
+        """One page of a Query. With a ``budget``, a read that would go through more rows
+        than that stops with ``OverBudget`` (cheap reads can then run where a thread hop
+        would cost more than the read; the others go to the read pool)."""
         info, index = self._resolve(region, name, request)
         if index is not None:
-            return self._query_index(info, index, request)
+            return self._query_index(info, index, request, budget)
         schema = info.key_schema
         key_range = plan_query(schema, request.conditions, request.start_key)
         if request.projection is not None:
@@ -310,11 +337,13 @@ class TableReads:
                 forward=request.forward,
                 limit=request.limit,
             )
-            return _collect(rows, schema.key_names, request)
+            return _collect(_within(rows, budget), schema.key_names, request)
 
         return self.store.read(read)
 
-    def _query_index(self, info: TableInfo, index: IndexDef, request: QueryRequest) -> Page:
+    def _query_index(
+        self, info: TableInfo, index: IndexDef, request: QueryRequest, budget: int | None
+    ) -> Page:
         start = request.start_key
         key_range = plan_query(
             index.key_schema, request.conditions, index_reads.query_start(info, index, start)
@@ -340,15 +369,16 @@ class TableReads:
                 forward=request.forward,
                 limit=request.limit,
             )
-            items = _index_items(conn, info, rows, plan.fetch)
+            items = _index_items(conn, info, _within(rows, budget), plan.fetch)
             return _collect(items, names, request, plan.present)
 
         return replace(self.store.read(read), index_name=index.name, index_global=index.is_global)
 
-    def scan(self, region: str, name: str, request: ScanRequest) -> Page:
+    def scan(self, region: str, name: str, request: ScanRequest, budget: int | None = None) -> Page:
+        """One page of a Scan; ``budget`` as for ``query``."""
         info, index = self._resolve(region, name, request)
         if index is not None:
-            return self._scan_index(info, index, request)
+            return self._scan_index(info, index, request, budget)
         schema = info.key_schema
         after = self._scan_start(schema, request)
         _check_paths(info, request)
@@ -357,13 +387,17 @@ class TableReads:
         def read(conn: Any) -> Page:
             if total == 1:
                 rows = query_rows.scan_table(conn, info.table_id, after=after, limit=request.limit)
-                return _collect((raw for _, raw in rows), schema.key_names, request)
-            rows = query_rows.scan_table(conn, info.table_id, after=after)
+                return _collect(
+                    (raw for _, raw in _within(rows, budget)), schema.key_names, request
+                )
+            rows = _within(query_rows.scan_table(conn, info.table_id, after=after), budget)
             return _collect(_in_segment(rows, total, wanted), schema.key_names, request)
 
         return self.store.read(read)
 
-    def _scan_index(self, info: TableInfo, index: IndexDef, request: ScanRequest) -> Page:
+    def _scan_index(
+        self, info: TableInfo, index: IndexDef, request: ScanRequest, budget: int | None
+    ) -> Page:
         after = index_reads.scan_position(info, index, request.start_key)
         total, wanted = request.total_segments, request.segment
         if after is not None and total > 1 and segment_of(after[0], total) != wanted:
@@ -378,7 +412,10 @@ class TableReads:
 
         def read(conn: Any) -> Page:
             limit = request.limit if total == 1 else None
-            rows = index_rows.scan_index(conn, info.table_id, index.name, after=after, limit=limit)
+            rows = _within(
+                index_rows.scan_index(conn, info.table_id, index.name, after=after, limit=limit),
+                budget,
+            )
             if total == 1:
                 items = _index_items(conn, info, ((i, p, r) for _, i, p, r in rows), plan.fetch)
             else:
@@ -424,6 +461,48 @@ def _collect(
     smaller than its DynamoDB size, so while the JSON read so far fits in a page, so do the
     items. Exact sizes are computed once the page could be full, or for the capacity units.
     """
+    if (
+        request.raw
+        and request.filter is None
+        and request.projection is None
+        and present is None
+        and not request.measure
+    ):
+        return _collect_raw(iter(rows), key_names, request)
+    return _collect_items(rows, key_names, request, present)
+
+
+def _collect_raw(rows: Iterator[bytes], key_names: tuple[str, ...], request: ReadRequest) -> Page:
+    """``_collect`` when nothing needs an item parsed: the stored JSON goes out as it is.
+
+    Only the key of the last item is read, when the page stops early. A page that could pass
+    1 MB (by the JSON's length, an upper bound of the size) is handed to the exact path."""
+    kept: list[bytes] = []
+    upper = 0
+    limit = request.limit
+    cut = False
+    for raw in rows:
+        if upper + len(raw) > MAX_PAGE_BYTES:
+            return _collect_items(itertools.chain(kept, (raw,), rows), key_names, request, None)
+        upper += len(raw)
+        kept.append(raw)
+        if limit is not None and len(kept) >= limit:
+            cut = True
+            break
+    last_key = None
+    if cut:
+        last = orjson.loads(kept[-1])
+        last_key = {name: last[name] for name in key_names if name in last}
+    count = len(kept)
+    return Page([], count, count, last_key, 0, raw_items=None if request.count_only else kept)
+
+
+def _collect_items(
+    rows: Iterable[bytes],
+    key_names: tuple[str, ...],
+    request: ReadRequest,
+    present: Callable[[Item], Item] | None,
+) -> Page:
     items: list[Item] = []
     evaluated: list[Item] = []
     count = scanned = upper = 0

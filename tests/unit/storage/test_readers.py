@@ -133,6 +133,23 @@ def test_a_failing_read_ends_its_transaction(store: Store) -> None:
     assert store.read(lambda conn: conn.execute("SELECT 7").fetchone()[0]) == 7
 
 
+def test_a_single_statement_read_opens_no_transaction(store: Store) -> None:
+    store.write(lambda txn: rows.set_meta(txn.conn, "one", "1"))
+
+    def read(conn: sqlite3.Connection) -> tuple[str | None, bool]:
+        return rows.get_meta(conn, "one"), conn.in_transaction
+
+    assert store.read_one(read) == ("1", False)
+    assert store.read_one(lambda conn: conn) is store.read(lambda conn: conn)  # same pool
+
+
+def test_a_single_statement_read_sees_the_latest_commit(store: Store) -> None:
+    store.write(lambda txn: rows.set_meta(txn.conn, "two", "1"))
+    assert store.read_one(lambda conn: rows.get_meta(conn, "two")) == "1"
+    store.write(lambda txn: rows.set_meta(txn.conn, "two", "2"))
+    assert store.read_one(lambda conn: rows.get_meta(conn, "two")) == "2"
+
+
 def test_read_connections_cannot_write(store: Store) -> None:
     with pytest.raises(sqlite3.OperationalError):
         store.read(lambda conn: rows.set_meta(conn, "sneaky", "1"))

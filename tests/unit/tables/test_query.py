@@ -24,6 +24,7 @@ from headwater.storage.store import Store, Txn
 from headwater.tables.catalog import Catalog, TableInfo
 from headwater.tables.query import (
     MAX_PAGE_BYTES,
+    OverBudget,
     QueryRequest,
     ScanRequest,
     TableReads,
@@ -117,6 +118,62 @@ def test_page_stops_before_passing_one_megabyte(store: Store, reads: TableReads)
     assert page.scanned == 3 and page.count == 3 and page.items == []
     assert page.last_key == {"pk": {"S": "a"}, "sk": {"N": "2"}}
     assert MAX_PAGE_BYTES - 300_100 < page.read_bytes <= MAX_PAGE_BYTES
+
+
+# -- pages of stored JSON (``raw``) and row budgets --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"limit": 2}, {"limit": 9}, {"forward": False, "limit": 3}, {"count_only": True}],
+)
+def test_a_raw_page_is_the_parsed_page_as_stored_json(
+    store: Store, reads: TableReads, options: dict[str, Any]
+) -> None:
+    put(store, *(item("a", i, name={"S": "é" * i}, n={"N": "1.50"}) for i in range(6)))
+    common = {"conditions": PK_A, "measure": False, **options}
+    parsed = reads.query(REGION, "things", QueryRequest(**common))
+    raw = reads.query(REGION, "things", QueryRequest(raw=True, **common))
+    assert raw.items == [] and parsed.raw_items is None
+    kept = raw.raw_items or []
+    assert [orjson.loads(entry) for entry in kept] == parsed.items
+    assert (raw.count, raw.scanned, raw.last_key) == (parsed.count, parsed.scanned, parsed.last_key)
+    assert (raw.raw_items is None) == bool(options.get("count_only"))
+
+
+def test_a_raw_request_that_must_be_parsed_or_measured_gets_items(
+    store: Store, reads: TableReads
+) -> None:
+    put(store, item("a", 1, odd={"BOOL": True}), item("a", 2, odd={"BOOL": False}))
+    only_odd = Compare("=", DocPath(("odd",)), Literal(":t", {"BOOL": True}))
+    for request in (
+        QueryRequest(conditions=PK_A, raw=True, filter=only_odd, measure=False),
+        QueryRequest(conditions=PK_A, raw=True, projection=Projection((DocPath(("sk",)),))),
+        QueryRequest(conditions=PK_A, raw=True),  # measured: capacity units need sizes
+    ):
+        page = reads.query(REGION, "things", request)
+        assert page.raw_items is None and page.items
+
+
+def test_a_raw_page_near_one_megabyte_stops_where_the_parsed_one_does(
+    store: Store, reads: TableReads
+) -> None:
+    put(store, *(item("a", i, blob={"S": "x" * 300_000}) for i in range(5)))
+    parsed = reads.query(REGION, "things", QueryRequest(conditions=PK_A, measure=False))
+    raw = reads.query(REGION, "things", QueryRequest(conditions=PK_A, measure=False, raw=True))
+    assert raw.scanned == parsed.scanned == 3
+    assert raw.last_key == parsed.last_key == {"pk": {"S": "a"}, "sk": {"N": "2"}}
+    assert sks(raw.items) == sks(parsed.items)
+
+
+def test_a_read_over_its_row_budget_stops(store: Store, reads: TableReads) -> None:
+    put(store, *(item("a", i) for i in range(5)))
+    with pytest.raises(OverBudget):
+        reads.query(REGION, "things", QueryRequest(conditions=PK_A), budget=4)
+    with pytest.raises(OverBudget):
+        reads.scan(REGION, "things", ScanRequest(), budget=4)
+    assert reads.query(REGION, "things", QueryRequest(conditions=PK_A), budget=5).count == 5
+    assert reads.scan(REGION, "things", ScanRequest(limit=4), budget=4).count == 4
 
 
 def test_read_bytes_is_the_dynamodb_size_of_what_was_evaluated(
