@@ -51,6 +51,8 @@ async def _serve(
     for number in _SIGNALS:
         loop.add_signal_handler(number, on_signal, number)
     runtime.start()
+    # Small reads run inline on this loop: give it a reader connection of its own.
+    runtime.store.readers.reserve_for_this_thread()
     app = create_app(runtime)
     server = HttpServer(app, app)
     await server.start(sock)

@@ -30,8 +30,28 @@ class Readers:
         self._all: list[sqlite3.Connection] = []
         self._opening = 0
         self._closed = False
+        # One connection of its own for one thread (the event loop, which reads small pages
+        # inline): it never waits for the pool, so busy pollers cannot stall every request.
+        self._owner: int | None = None
+        self._owned: sqlite3.Connection | None = None
+        self._owned_busy = False  # touched by the owner thread only
+
+    def reserve_for_this_thread(self) -> None:
+        """Give the calling thread a connection outside the pool (nested reads of that thread
+        still borrow from the pool)."""
+        conn = connect(self._path)
+        conn.execute("PRAGMA query_only = ON")
+        with self._cond:
+            if self._closed:
+                conn.close()
+                return
+            self._owner, self._owned = threading.get_ident(), conn
 
     def _borrow(self) -> sqlite3.Connection:
+        owned = self._owned
+        if owned is not None and not self._owned_busy and threading.get_ident() == self._owner:
+            self._owned_busy = True
+            return owned
         with self._cond:
             while True:
                 if self._closed:
@@ -53,6 +73,9 @@ class Readers:
         return conn
 
     def _give_back(self, conn: sqlite3.Connection) -> None:
+        if conn is self._owned:
+            self._owned_busy = False
+            return
         with self._cond:
             if self._closed:
                 conn.close()
@@ -91,6 +114,9 @@ class Readers:
         with self._cond:
             self._closed = True
             idle, self._idle = self._idle, []
+            owned, self._owned = self._owned, None
             self._cond.notify_all()
         for conn in idle:
             conn.close()
+        if owned is not None:
+            owned.close()

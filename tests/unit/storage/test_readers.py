@@ -185,3 +185,29 @@ def test_threads_that_end_do_not_leak_read_connections(store: Store) -> None:
         in_thread(lambda: store.read(lambda conn: conn.execute("SELECT 1").fetchone()))
     gc.collect()
     assert _open_fds() - before < 10
+
+
+def test_a_reserved_connection_serves_its_thread_without_the_pool(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite")
+    try:
+        readers = store.readers
+        readers.reserve_for_this_thread()
+        ids: list[int] = []
+
+        def outer(conn: sqlite3.Connection) -> int:
+            ids.append(id(conn))
+            # A nested read on the same thread cannot share the busy connection: pool.
+            return readers.read_one(lambda inner: ids.append(id(inner)) or 1)
+
+        assert readers.read(outer) == 1
+        assert readers.read(lambda conn: ids.append(id(conn))) is None
+        assert ids[0] == ids[2] != ids[1]  # the reserved one, a pooled one, the reserved again
+        assert readers.open_connections == 1  # only the nested read used the pool
+
+        other: list[int] = []
+        thread = threading.Thread(target=lambda: readers.read(lambda c: other.append(id(c))))
+        thread.start()
+        thread.join()
+        assert other and other[0] != ids[0]  # other threads never get it
+    finally:
+        store.close()
