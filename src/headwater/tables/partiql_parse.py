@@ -19,8 +19,8 @@ an ``UpdatePlan`` (applied by ``apply_update``), projections a ``Projection``. T
 lexer is not reused: PartiQL has string and number literals, ``?``, ``"quoted"`` names,
 ``{...}`` / ``[...]`` / ``<<...>>`` constructors, none of which DynamoDB expressions have.
 
-The module is one grammar (tokens, statements, conditions, values) and runs past 600 lines:
-splitting the value literals from the conditions that use them would scatter one idea.
+Tokens and value literals (``'s'``, numbers, ``[...]``, ``{...}``, ``<<...>>``, ``?``) are read by
+``partiql_values.TokenReader``; this module holds the statements and their conditions.
 
 Parameters are bound while parsing (they are positional, in the order the ``?`` appear), so a
 parsed statement holds real values. Every failure is a ``ValidationError``; nothing else may
@@ -29,7 +29,6 @@ escape, whatever the text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -58,17 +57,17 @@ from headwater.expressions.ast import (
     UpdatePlan,
 )
 from headwater.model.types import AttrValue, Item, type_of
-from headwater.model.values import validate_value
+from headwater.tables.partiql_values import (
+    KEYWORDS,
+    TokenReader,
+    malformed,
+    unquote,
+)
 
-MALFORMED: Final = "Statement wasn't well formed, can't be processed: "
 # The wording moto copies from AWS for a ``?`` count that differs from Parameters.
 PARAMETER_COUNT: Final = "Number of parameters in request and statement don't match."
-MAX_DEPTH: Final = 64  # Headwater's guard against exhausting Python's stack
 RETURNING_KINDS: Final = ("ALL OLD", "ALL NEW", "MODIFIED OLD", "MODIFIED NEW")
 
-_KEYWORD_TEXT: Final = """SELECT FROM WHERE AND OR NOT BETWEEN IN IS MISSING NULL TRUE FALSE
-INSERT INTO VALUE UPDATE SET REMOVE DELETE RETURNING ORDER BY ASC DESC EXISTS"""
-KEYWORDS: Final = frozenset(_KEYWORD_TEXT.split())
 _CONDITION_FUNCTIONS: Final = {
     "begins_with": 2,
     "contains": 2,
@@ -77,7 +76,6 @@ _CONDITION_FUNCTIONS: Final = {
     "attribute_not_exists": 1,
 }
 _COMPARATORS: Final = {"=": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_SET_TYPES: Final = {"S": "SS", "N": "NS", "B": "BS"}
 
 
 # -- statements ---------------------------------------------------------------------------
@@ -124,108 +122,11 @@ class Exists:
 Statement = Select | Insert | Update | Delete | Exists
 
 
-# -- tokens -------------------------------------------------------------------------------
-
-_TOKEN: Final = re.compile(
-    r"(?P<space>\s+|--[^\n]*)"
-    r"|(?P<name>[A-Za-z_$][A-Za-z0-9_$]*)"
-    r'|(?P<quoted>"(?:[^"]|"")*")'
-    r"|(?P<string>'(?:[^']|'')*')"
-    r"|(?P<number>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-    r"|(?P<punct><<|>>|<=|>=|<>|!=|[=<>()\[\]{},.:+\-*?;])"
-)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # name, quoted, string, number, punct, invalid, end
-    text: str
-    start: int
-
-    def is_word(self, word: str) -> bool:
-        return self.kind == "name" and self.text.upper() == word
-
-    def is_punct(self, text: str) -> bool:
-        return self.kind == "punct" and self.text == text
-
-
-def tokenize(text: str) -> list[Token]:
-    tokens: list[Token] = []
-    position = 0
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None:  # an unknown character or an unclosed quote
-            tokens.append(Token("invalid", text[position], position))
-            break
-        group = match.lastgroup
-        if group is not None and group != "space":
-            tokens.append(Token(group, match.group(), match.start()))
-        position = match.end()
-    tokens.append(Token("end", "", len(text)))
-    return tokens
-
-
-def malformed(detail: str) -> ValidationError:
-    return ValidationError(MALFORMED + detail)
-
-
 # -- the parser ---------------------------------------------------------------------------
 
 
-class _Parser:
-    def __init__(self, text: str, parameters: Sequence[AttrValue]) -> None:
-        self.text = text
-        self.tokens = tokenize(text)
-        self.position = 0
-        self.parameters = parameters
-        self.used = 0
-        self.depth = 0
-
-    # cursor
-
-    @property
-    def token(self) -> Token:
-        return self.tokens[self.position]
-
-    def peek(self) -> Token:
-        return self.tokens[min(self.position + 1, len(self.tokens) - 1)]
-
-    def advance(self) -> Token:
-        token = self.token
-        if token.kind != "end":
-            self.position += 1
-        return token
-
-    def error(self, expected: str | None = None) -> ValidationError:
-        """INFERRED wording after AWS's prefix: what was found, where, and what was wanted."""
-        token = self.token
-        line = self.text.count("\n", 0, token.start) + 1
-        column = token.start - (self.text.rfind("\n", 0, token.start) + 1) + 1
-        if token.kind == "end":
-            found = "Unexpected end of statement"
-        elif token.kind == "invalid":
-            found = f"Unexpected character {token.text[:40]!r}"
-        elif token.kind == "name" and token.text.upper() in KEYWORDS:
-            found = f"Unexpected keyword {token.text.upper()}"
-        else:
-            found = f"Unexpected token {token.text[:40]!r}"
-        wanted = f"; expected {expected}" if expected else ""
-        return malformed(f"{found} at line {line}, column {column}{wanted}")
-
-    def word(self, word: str) -> None:
-        if not self.token.is_word(word):
-            raise self.error(word)
-        self.advance()
-
-    def punct(self, text: str) -> None:
-        if not self.token.is_punct(text):
-            raise self.error(f"'{text}'")
-        self.advance()
-
-    def nested(self) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise malformed("The statement is nested too deeply")
+class _Parser(TokenReader):
+    """Statements and conditions; tokens and value literals come from ``TokenReader``."""
 
     # statements
 
@@ -436,7 +337,7 @@ class _Parser:
                 if token.kind == "number" and token.text.isdigit() and len(token.text) < 10:
                     elements.append(int(token.text))
                 elif token.kind == "string":
-                    elements.append(_unquote(token.text))
+                    elements.append(unquote(token.text))
                 else:
                     raise self.error("a list index or a quoted map key")
                 self.advance()
@@ -573,99 +474,6 @@ class _Parser:
         if self.starts_path():
             return self.path()
         return self.literal()
-
-    # values
-
-    def literal(self) -> Literal:
-        start = self.position
-        value = self.value()
-        return Literal(f"#{start}", value)
-
-    def value(self) -> AttrValue:
-        self.nested()
-        try:
-            return self._value()
-        finally:
-            self.depth -= 1
-
-    def _value(self) -> AttrValue:
-        token = self.token
-        if token.is_punct("?"):
-            self.advance()
-            self.used += 1
-            if self.used <= len(self.parameters):
-                return self.parameters[self.used - 1]
-            return {"NULL": True}  # the count check after the parse reports it
-        if token.kind == "string":
-            self.advance()
-            return {"S": _unquote(token.text)}
-        if token.kind == "number" or (token.is_punct("-") and self.peek().kind == "number"):
-            sign = "-" if token.is_punct("-") else ""
-            if sign:
-                self.advance()
-            return validate_value({"N": sign + self.advance().text}, path="statement")
-        if token.is_word("TRUE") or token.is_word("FALSE"):
-            self.advance()
-            return {"BOOL": token.text.upper() == "TRUE"}
-        if token.is_word("NULL"):
-            self.advance()
-            return {"NULL": True}
-        if token.is_punct("["):
-            return {"L": self.sequence("[", "]")}
-        if token.is_punct("<<"):
-            return self.set_literal()
-        if token.is_punct("{"):
-            return {"M": self.struct()}
-        raise self.error("a value")
-
-    def sequence(self, opening: str, closing: str) -> list[AttrValue]:
-        self.punct(opening)
-        found: list[AttrValue] = []
-        if not self.token.is_punct(closing):
-            found.append(self.value())
-            while self.token.is_punct(","):
-                self.advance()
-                found.append(self.value())
-        self.punct(closing)
-        return found
-
-    def set_literal(self) -> AttrValue:
-        members = self.sequence("<<", ">>")
-        types = {type_of(member) for member in members}
-        if len(types) != 1 or next(iter(types)) not in _SET_TYPES:
-            raise ValidationError(
-                "A set literal must hold one or more strings, numbers or binary values of one type"
-            )
-        member_type = next(iter(types))
-        set_type = _SET_TYPES[member_type]
-        raw = [member[member_type] for member in members]
-        return validate_value({set_type: raw}, path="statement")
-
-    def struct(self) -> dict[str, AttrValue]:
-        self.punct("{")
-        found: dict[str, AttrValue] = {}
-        if not self.token.is_punct("}"):
-            self.pair(found)
-            while self.token.is_punct(","):
-                self.advance()
-                self.pair(found)
-        self.punct("}")
-        return found
-
-    def pair(self, found: dict[str, AttrValue]) -> None:
-        token = self.token
-        if token.kind != "string":
-            raise self.error("a quoted attribute name")
-        self.advance()
-        name = _unquote(token.text)
-        self.punct(":")
-        if name in found:
-            raise ValidationError(f"Duplicate attribute name in a map value: {name}")
-        found[name] = self.value()
-
-
-def _unquote(text: str) -> str:
-    return text[1:-1].replace("''", "'")
 
 
 def parse_statement(text: str, parameters: Sequence[AttrValue] = ()) -> Statement:

@@ -41,7 +41,6 @@ from headwater.model.keys import KeySchema
 from headwater.tables.control import StreamSpec, TableSpec
 from headwater.tables.partiql import ORDER_WITHOUT_WHERE, PartiQLOps
 from headwater.tables.partiql_parse import (
-    MALFORMED,
     PARAMETER_COUNT,
     Delete,
     Exists,
@@ -50,6 +49,7 @@ from headwater.tables.partiql_parse import (
     Update,
     parse_statement,
 )
+from headwater.tables.partiql_values import MALFORMED
 from headwater.tables.partiql_where import (
     NO_KEY_EQUALITY,
     partition_choices,
