@@ -328,32 +328,30 @@ async def function_invocations(request: Request) -> Response:
     return await _lambda_call(request, run)
 
 
-async def function_versions(request: Request) -> Response:
-    name = request.path_params["name"]
+def _function_collection(
+    create: Callable[[Runtime, RequestContext, str, dict[str, Any]], Awaitable[tuple[int, Any]]],
+    list_all: Callable[[Runtime, RequestContext, str, dict[str, str]], Awaitable[Any]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """``/functions/{name}/versions`` and ``.../aliases``: POST makes one, GET lists them."""
 
-    async def run(rt: Runtime, ctx: RequestContext) -> Response:
-        if request.method == "POST":
-            body = await _json_body(request)
-            status, out = await lambda_versions.publish_version(rt, ctx, name, body)
-            return _lambda_json(status, out)
-        query = dict(request.query_params)
-        return _lambda_json(200, await lambda_versions.list_versions(rt, ctx, name, query))
+    async def endpoint(request: Request) -> Response:
+        name = request.path_params["name"]
 
-    return await _lambda_call(request, run)
+        async def run(rt: Runtime, ctx: RequestContext) -> Response:
+            if request.method == "POST":
+                status, out = await create(rt, ctx, name, await _json_body(request))
+                return _lambda_json(status, out)
+            return _lambda_json(200, await list_all(rt, ctx, name, dict(request.query_params)))
+
+        return await _lambda_call(request, run)
+
+    return endpoint
 
 
-async def function_aliases(request: Request) -> Response:
-    name = request.path_params["name"]
-
-    async def run(rt: Runtime, ctx: RequestContext) -> Response:
-        if request.method == "POST":
-            body = await _json_body(request)
-            status, out = await lambda_versions.create_alias(rt, ctx, name, body)
-            return _lambda_json(status, out)
-        query = dict(request.query_params)
-        return _lambda_json(200, await lambda_versions.list_aliases(rt, ctx, name, query))
-
-    return await _lambda_call(request, run)
+function_versions = _function_collection(
+    lambda_versions.publish_version, lambda_versions.list_versions
+)
+function_aliases = _function_collection(lambda_versions.create_alias, lambda_versions.list_aliases)
 
 
 async def alias_item(request: Request) -> Response:
