@@ -151,3 +151,11 @@ def create_queue(sqs: Any, name: str) -> tuple[str, str]:
     url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
     return url, str(attributes["Attributes"]["QueueArn"])
+
+
+@pytest.fixture
+def stream_table(ddb: Any) -> Iterator[tuple[str, str]]:
+    """A hash-key table with a NEW_AND_OLD_IMAGES stream, deleted afterwards: (name, ARN)."""
+    name, arn = create_stream_table(ddb)
+    yield name, arn
+    ddb.delete_table(TableName=name)

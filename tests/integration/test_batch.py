@@ -3,13 +3,13 @@ the stream records batch writes leave."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import create_stream_table, unique
+from tests.conftest import unique
 
 KEY_MISMATCH = "The provided key element does not match the schema"
 DUPLICATES = "Provided list of item keys contains duplicates"
@@ -18,13 +18,6 @@ DUPLICATES = "Provided list of item keys contains duplicates"
 @pytest.fixture
 def table(new_table: Callable[..., str]) -> str:
     return new_table()
-
-
-@pytest.fixture
-def stream_table(ddb: Any) -> Iterator[tuple[str, str]]:
-    name, arn = create_stream_table(ddb)
-    yield name, arn
-    ddb.delete_table(TableName=name)
 
 
 def _put(pk: str, **attrs: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import json
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from headwater.testing import HeadwaterServer
-from tests.conftest import create_stream_table, create_table, unique
+from tests.conftest import create_table, unique
 
 CANCELLED = "Transaction cancelled, please refer cancellation reasons for specific reasons "
 ONE_ITEM = "Transaction request cannot include multiple operations on one item"
@@ -24,13 +24,6 @@ ONE_ITEM = "Transaction request cannot include multiple operations on one item"
 @pytest.fixture
 def table(new_table: Callable[..., str]) -> str:
     return new_table()
-
-
-@pytest.fixture
-def stream_table(ddb: Any) -> Iterator[tuple[str, str]]:
-    name, arn = create_stream_table(ddb)
-    yield name, arn
-    ddb.delete_table(TableName=name)
 
 
 def _key(pk: str) -> dict[str, Any]:
