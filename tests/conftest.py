@@ -159,3 +159,20 @@ def stream_table(ddb: Any) -> Iterator[tuple[str, str]]:
     name, arn = create_stream_table(ddb)
     yield name, arn
     ddb.delete_table(TableName=name)
+
+
+@pytest.fixture(scope="module")
+def raw(server: HeadwaterServer) -> Any:
+    """A Lambda client that skips botocore's own checks, to see the server's validation."""
+    from tests.integration.versions_support import raw_lambda
+
+    return raw_lambda(server)
+
+
+@pytest.fixture
+def delete_made_functions(lam: Any) -> Iterator[None]:
+    """Deletes, after the test, the functions versions_support.create made."""
+    from tests.integration.versions_support import delete_made
+
+    yield
+    delete_made(lam)

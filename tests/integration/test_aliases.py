@@ -4,37 +4,25 @@ between two versions, and event source mappings that follow an alias."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from headwater.testing import HeadwaterServer
 from tests.conftest import create_stream_table, wait_until
 from tests.integration.versions_support import (
     RECORDER,
     TAGGED,
     arn,
     create,
-    delete_made,
     error,
     invoke,
-    raw_lambda,
     set_code,
     two_versions,
 )
 
-
-@pytest.fixture(scope="module")
-def raw(server: HeadwaterServer) -> Any:
-    return raw_lambda(server)
-
-
-@pytest.fixture(autouse=True)
-def _delete_functions_afterwards(lam: Any) -> Iterator[None]:
-    yield
-    delete_made(lam)
+# Functions a test makes are deleted after it (the session server is shared).
+pytestmark = pytest.mark.usefixtures("delete_made_functions")
 
 
 # -- aliases --------------------------------------------------------------------------------

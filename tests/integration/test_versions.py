@@ -11,7 +11,6 @@ import shutil
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +26,14 @@ from tests.integration.versions_support import (
     TAGGED,
     arn,
     create,
-    delete_made,
     error,
     invoke,
-    raw_lambda,
     set_code,
     two_versions,
 )
 
-
-@pytest.fixture(scope="module")
-def raw(server: HeadwaterServer) -> Any:
-    return raw_lambda(server)
-
-
-@pytest.fixture(autouse=True)
-def _delete_functions_afterwards(lam: Any) -> Iterator[None]:
-    yield
-    delete_made(lam)
+# Functions a test makes are deleted after it (the session server is shared).
+pytestmark = pytest.mark.usefixtures("delete_made_functions")
 
 
 # -- versions -------------------------------------------------------------------------------
