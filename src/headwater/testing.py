@@ -34,11 +34,13 @@ class HeadwaterServer:
         in_memory: bool = False,
         extra_args: list[str] | None = None,
         startup_timeout: float = 30.0,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.in_memory = in_memory or data_dir is None
         self.extra_args = extra_args or []
         self.startup_timeout = startup_timeout
+        self.env = env or {}
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
         self._lines: list[str] = []
@@ -53,7 +55,7 @@ class HeadwaterServer:
         else:
             assert self.data_dir is not None
             args += ["--data-dir", str(self.data_dir)]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self._lines = []
         self._process = subprocess.Popen(
             args + self.extra_args,

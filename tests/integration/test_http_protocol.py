@@ -11,10 +11,11 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import uvloop
 
 from headwater.server import protocol
 from headwater.server.protocol import HttpServer
@@ -95,14 +96,19 @@ class FakeApp:
 class Running:
     """An ``HttpServer`` on 127.0.0.1 in a thread of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: str = "asyncio") -> None:
         self.app = FakeApp()
         self.port = 0
         self.server: HttpServer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+        factory = uvloop.new_event_loop if loop == "uvloop" else None
+        self._thread = threading.Thread(target=self._run, args=(factory,), daemon=True)
+
+    def _run(self, factory: Callable[[], asyncio.AbstractEventLoop] | None) -> None:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(self._main())
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -207,9 +213,10 @@ class Client:
         self.sock.close()
 
 
-@pytest.fixture
-def http() -> Iterator[Running]:
-    running = Running().start()
+@pytest.fixture(params=["asyncio", "uvloop"])
+def http(request: pytest.FixtureRequest) -> Iterator[Running]:
+    """The protocol under the standard event loop and under uvloop's (which serve.py prefers)."""
+    running = Running(request.param).start()
     try:
         yield running
     finally:

@@ -87,3 +87,26 @@ def test_region_from_the_signature_selects_the_namespace(server: Any) -> None:
     assert "regional-table" not in east.list_tables()["TableNames"]
     arn = west.describe_table(TableName="regional-table")["Table"]["TableArn"]
     assert arn.startswith("arn:aws:dynamodb:eu-west-1:")
+
+
+def test_the_standard_event_loop_serves_writes_and_streams_too(tmp_path: Any) -> None:
+    # serve.py prefers uvloop; HEADWATER_LOOP=asyncio (and platforms without uvloop) use
+    # asyncio's own loop, with the same loop-thread writes and durable commits.
+    from headwater.testing import HeadwaterServer
+    from tests.conftest import create_stream_table
+
+    with HeadwaterServer(tmp_path / "data", env={"HEADWATER_LOOP": "asyncio"}) as running:
+        ddb, streams = running.client("dynamodb"), running.client("dynamodbstreams")
+        table, arn = create_stream_table(ddb)
+        for i in range(3):
+            ddb.put_item(TableName=table, Item={"pk": {"S": f"k{i}"}, "n": {"N": str(i)}})
+        ddb.delete_item(TableName=table, Key={"pk": {"S": "k0"}})
+        got = ddb.get_item(TableName=table, Key={"pk": {"S": "k2"}}, ConsistentRead=True)
+        assert got["Item"]["n"] == {"N": "2"}
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator)["Records"]
+        assert [r["eventName"] for r in records] == ["INSERT", "INSERT", "INSERT", "REMOVE"]
+        assert running.wait_for_output(r"loop: asyncio", timeout=1)

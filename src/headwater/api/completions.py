@@ -1,8 +1,10 @@
-"""Awaiting the writer thread's futures on the event loop, with one wake-up per burst.
+"""Awaiting the writer's futures on the event loop, with one wake-up per burst.
 
-``asyncio.wrap_future`` wakes the event loop (a write to its self-pipe) once per future; the
-writer resolves a whole commit group's futures one after another, so here they are collected
-and the loop is woken once, then resolves them all in one callback. Cancelling the awaiting
+A future resolved on the loop's own thread (the writer runs the loop's writes there) is handed
+over at once. For the others: ``asyncio.wrap_future`` wakes the event loop (a write to its
+self-pipe) once per future; the writer thread resolves a whole commit group's futures one after
+another, so here they are collected and the loop is woken once, then resolves them all in one
+callback. Cancelling the awaiting
 future cancels the writer's, so a job whose caller gave up before it ran is dropped, as with
 ``wrap_future``.
 """
@@ -56,16 +58,7 @@ class _Inbox:
             self._arrived.clear()
             self._scheduled = False
         for source, waiter in arrived:
-            if waiter.done():
-                continue
-            if source.cancelled():
-                waiter.cancel()
-                continue
-            error = source.exception()
-            if error is not None:
-                waiter.set_exception(error)
-            else:
-                waiter.set_result(source.result())
+            _copy(source, waiter)
 
 
 def _close(read: int, write: int) -> None:
@@ -84,11 +77,32 @@ def _inbox(loop: asyncio.AbstractEventLoop) -> _Inbox:
     return inbox
 
 
+def _copy(source: Future[Any], waiter: asyncio.Future[Any]) -> None:
+    if waiter.done():
+        return
+    if source.cancelled():
+        waiter.cancel()
+        return
+    error = source.exception()
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(source.result())
+
+
 def completed(source: Future[T]) -> asyncio.Future[T]:
     """An asyncio future (of the running loop) resolved like ``source``."""
     loop = asyncio.get_running_loop()
     waiter: asyncio.Future[T] = loop.create_future()
+    here = threading.get_ident()
     inbox = _inbox(loop)
-    source.add_done_callback(lambda done: inbox.arrive(done, waiter))
+
+    def done(source: Future[T]) -> None:
+        if threading.get_ident() == here:
+            _copy(source, waiter)
+        else:
+            inbox.arrive(source, waiter)
+
+    source.add_done_callback(done)
     waiter.add_done_callback(lambda awaited: source.cancel() if awaited.cancelled() else None)
     return waiter

@@ -7,13 +7,13 @@ then one call into the table layer (``tables/batch.py``, ``tables/transactions.p
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
 
+from headwater.api.completions import completed
 from headwater.api.context import RequestContext
 from headwater.api.dynamodb import SHAPES
 from headwater.errors import ValidationError
@@ -172,7 +172,7 @@ async def batch_write_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body
     SHAPES.validate("BatchWriteItem", body)
     requested: dict[str, list[Body]] = body["RequestItems"]
     specs = [_write_spec(name, requests) for name, requests in requested.items()]
-    units = await asyncio.wrap_future(BatchOps(rt.items).batch_write(ctx.region, specs))
+    units = await completed(BatchOps(rt.items).batch_write(ctx.region, specs))
     capacity = [
         Capacity(name, write=units.get(spec.table, 0.0))
         for name, spec in zip(requested, specs, strict=True)
@@ -225,7 +225,7 @@ async def transact_write_items(rt: Runtime, ctx: RequestContext, body: Body) -> 
     future = TransactionOps(rt.items, rt.clock).write(
         ctx.region, actions, token=body.get("ClientRequestToken"), digest=request_digest(body)
     )
-    outcome = await asyncio.wrap_future(future)
+    outcome = await completed(future)
     return _finish({}, body, outcome.capacity, split=True)
 
 

@@ -10,7 +10,6 @@ so a token only resumes the statement that produced it.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -19,6 +18,7 @@ from typing import Any, Final
 
 import orjson
 
+from headwater.api.completions import completed
 from headwater.api.context import RequestContext
 from headwater.api.dynamodb import SHAPES
 from headwater.api.dynamodb_batch import consumed_capacity, request_digest
@@ -155,7 +155,7 @@ async def execute_statement(rt: Runtime, ctx: RequestContext, body: Body) -> Bod
         capacity = _one_table(mode, page.table, units)
     else:
         future = ops.write(ctx.region, statement, return_old_on_fail=_on_fail(body))
-        outcome = await asyncio.wrap_future(future)
+        outcome = await completed(future)
         out = {"Items": outcome.items}
         capacity = _one_table(mode, outcome.table, outcome.units)
     if capacity is not None:
@@ -221,7 +221,7 @@ async def batch_execute_statement(rt: Runtime, ctx: RequestContext, body: Body) 
         for entry, item in zip(entries, parsed, strict=True):
             assert not isinstance(item, Select | Exists)
             writes.append((item, _on_fail(entry)))
-        results = await asyncio.wrap_future(ops.batch_write(ctx.region, writes))
+        results = await completed(ops.batch_write(ctx.region, writes))
         spent = [Capacity(r.table, write=r.units) for r in results if r.table and r.units]
     out: Body = {"Responses": [_batch_response(result) for result in results]}
     capacity = consumed_capacity(body.get("ReturnConsumedCapacity"), _per_table(spent), split=False)
@@ -267,7 +267,7 @@ async def execute_transaction(rt: Runtime, ctx: RequestContext, body: Body) -> B
             token=body.get("ClientRequestToken"),
             digest=request_digest(body),
         )
-        capacity = (await asyncio.wrap_future(future)).capacity
+        capacity = (await completed(future)).capacity
     consumed_units = consumed_capacity(mode, capacity, split=True)
     if consumed_units is not None:
         out["ConsumedCapacity"] = consumed_units

@@ -7,7 +7,6 @@ flattened (``Attributes.entry.1.key``, ``MessageAttributes.entry.1.Value.StringV
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import logging
@@ -16,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
+from headwater.api.completions import completed
 from headwater.api.context import RequestContext, region_from_authorization
 from headwater.destinations.errors import SnsInvalidParameter, SnsNotFound, TopicNotFound
 from headwater.destinations.message_attributes import Attributes, MessageAttribute
@@ -98,7 +98,7 @@ def _next(last: str | None) -> str:
 
 
 async def _done(future: Any) -> Any:
-    return await asyncio.wrap_future(future)
+    return await completed(future)
 
 
 # -- topics -----------------------------------------------------------------------------------

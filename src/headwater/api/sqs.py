@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from headwater.api import sqs_input as read
+from headwater.api.completions import completed
 from headwater.api.context import RequestContext
 from headwater.api.sqs_errors import legacy_code
 from headwater.destinations.errors import (
@@ -57,7 +58,7 @@ def _queue(rt: Runtime, body: Body) -> str:
 
 
 async def _done(future: Any) -> Any:
-    return await asyncio.wrap_future(future)
+    return await completed(future)
 
 
 # -- queues -----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ Errors come out as one line (``headwater: error: ...``), never as a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import sys
@@ -45,7 +46,11 @@ def _ready_line(settings: Settings, runtime: object = None) -> None:
     where = (
         "a temporary in-memory store" if settings.in_memory else str(settings.data_dir.resolve())
     )
-    click.echo(f"Headwater {__version__} listening on {settings.public_url} (data: {where})")
+    uv = type(asyncio.get_running_loop()).__module__.startswith("uvloop")
+    loop = "uvloop" if uv else "asyncio"
+    click.echo(
+        f"Headwater {__version__} listening on {settings.public_url} (data: {where}; loop: {loop})"
+    )
 
 
 def _run(settings: Settings, after_ready: object = None) -> None:

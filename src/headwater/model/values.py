@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from headwater.errors import SerializationError, ValidationError
 from headwater.model.compare import compare, utf8, values_equal
-from headwater.model.numbers import NOT_NUMERIC, parse_number
+from headwater.model.numbers import MAX_DIGITS, NOT_NUMERIC, parse_number
 from headwater.model.types import ALL_TYPES, AttrValue, Item
 
 __all__ = [
@@ -133,6 +133,12 @@ def _check_string(raw: Any, depth: int) -> tuple[str, int]:
 
 
 def _check_number(raw: Any, depth: int) -> tuple[str, int]:
+    # The usual number, a plain integer already in DynamoDB's form ("42", "-7", "0"), is its
+    # own canonical text; its size counts its digits without the trailing zeros.
+    if type(raw) is str and 0 < len(raw) <= MAX_DIGITS and raw.isascii():
+        digits = raw[1:] if raw[0] == "-" else raw
+        if digits.isdigit() and (digits[0] != "0" or raw == "0"):
+            return raw, (len(digits.rstrip("0")) + 1) // 2 + 1
     number = parse_number(_string(raw))
     return number.text(), (len(number.digits) + 1) // 2 + 1
 

@@ -27,7 +27,7 @@ import logging
 import urllib.parse
 from collections import deque
 from collections.abc import Coroutine
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
 import httptools
 from starlette.types import ASGIApp
@@ -88,8 +88,7 @@ class HttpConnection(asyncio.Protocol):
     # -- transport events ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         self.sock = transport.get_extra_info("socket")
         nodelay(self.sock)
         quickack(self.sock)

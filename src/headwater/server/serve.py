@@ -53,6 +53,8 @@ async def _serve(
     runtime.start()
     # Small reads run inline on this loop: give it a reader connection of its own.
     runtime.store.readers.reserve_for_this_thread()
+    # ...and item writes submitted here run here too, grouped per turn of the loop.
+    runtime.store.writer.attach(asyncio.get_running_loop())
     app = create_app(runtime)
     server = HttpServer(app, app)
     await server.start(sock)
@@ -74,7 +76,8 @@ def serve(settings: Settings, on_ready: Callable[[Settings, Runtime], None] | No
 
     signals: list[int] = []
     try:
-        asyncio.run(_serve(runtime, sock, ready, signals))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(_serve(runtime, sock, ready, signals))
     finally:
         runtime.close()
         sock.close()
@@ -82,3 +85,16 @@ def serve(settings: Settings, on_ready: Callable[[Settings, Runtime], None] | No
     # KeyboardInterrupt here, as it did under uvicorn).
     for number in reversed(signals):
         signal.raise_signal(number)
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed (HEADWATER_LOOP=asyncio forces the standard one)."""
+    import os
+
+    if os.environ.get("HEADWATER_LOOP") == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

@@ -1,12 +1,22 @@
-"""The single writer thread with group commit.
+"""The single writer with group commit.
 
 Every change to the database is a *job*: a function of a :class:`Txn` that the writer runs in
-its own SAVEPOINT. The writer takes every job waiting in its queue, runs them one after another
-inside ONE transaction, commits once (one fsync for the whole group) and only then resolves each
-job's future and runs its after-commit callbacks (which is where stream readers get woken). A
-job that raises rolls back to its savepoint only, so one failed condition never disturbs its
+its own SAVEPOINT. The writer takes every job waiting, runs them one after another inside ONE
+transaction, commits once (one fsync for the whole group) and only then resolves each job's
+future and runs its after-commit callbacks (which is where stream readers get woken). A job
+that raises rolls back to its savepoint only, so one failed condition never disturbs its
 neighbours in the group. (A group of one job skips the savepoint: if it fails, the whole
 transaction is rolled back, which comes to the same.)
+
+Groups run on one of two threads, never both at once (``_lock`` is held from BEGIN until the
+last after-commit callback has run, so commits and their callbacks stay in commit order):
+
+- the writer thread, for jobs submitted from any thread but the event loop's;
+- the event loop's own thread, for jobs submitted there once :meth:`Writer.attach` was called.
+  Those are collected while the loop handles one turn's requests and run as one group at the
+  start of its next turn (``call_soon``), so an item write costs no hand-off to another thread
+  and back. If the writer thread holds the connection just then, the group is handed to it
+  instead: the loop never waits for a long job.
 """
 
 from __future__ import annotations
@@ -17,9 +27,9 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger("headwater.storage")
 
@@ -51,6 +61,130 @@ class _Job:
 _STOP = object()
 
 
+class EventLoop(Protocol):
+    """What the writer needs of an event loop (``asyncio``'s or uvloop's) to run groups on it."""
+
+    def call_soon(self, callback: Callable[[], None], /) -> object: ...
+
+
+_PENDING, _RUNNING, _CANCELLED, _FINISHED = range(4)
+_HERE_LOCK = threading.Lock()  # guards the state and callbacks of every _HereFuture
+
+
+class _HereFuture(Future[Any]):
+    """The future of a job held for the event loop's next group: a ``Future`` without the
+    per-future ``threading.Condition`` (it is made and resolved on the loop's thread, unless
+    the group is handed to the writer thread). Waiting for it on the loop's own thread (a
+    blocking ``result()``) runs the group at once instead of deadlocking.
+
+    It overrides every public method of ``Future`` and never calls ``Future.__init__``, so
+    ``concurrent.futures.wait`` / ``as_completed`` (which use its private condition) do not
+    apply; ``asyncio.wrap_future`` and ``add_done_callback`` do."""
+
+    def __init__(self, writer: Writer) -> None:  # no super().__init__(): see above
+        self._writer = writer
+        self._phase = _PENDING
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._callbacks: list[Callable[[Future[Any]], object]] = []
+        self._event: threading.Event | None = None
+
+    def __repr__(self) -> str:
+        return f"<_HereFuture state={self._phase}>"
+
+    # -- the caller's side --
+
+    def cancel(self) -> bool:
+        with _HERE_LOCK:
+            if self._phase == _RUNNING or self._phase == _FINISHED:
+                return False
+            if self._phase == _CANCELLED:
+                return True
+            self._phase = _CANCELLED
+        self._settled()
+        return True
+
+    def cancelled(self) -> bool:
+        return self._phase == _CANCELLED
+
+    def running(self) -> bool:
+        return self._phase == _RUNNING
+
+    def done(self) -> bool:
+        return self._phase >= _CANCELLED
+
+    def add_done_callback(self, fn: Callable[[Future[Any]], object]) -> None:
+        with _HERE_LOCK:
+            if self._phase < _CANCELLED:
+                self._callbacks.append(fn)
+                return
+        self._call(fn)
+
+    def result(self, timeout: float | None = None) -> Any:
+        self._wait(timeout)
+        if self._phase == _CANCELLED:
+            raise CancelledError()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self._wait(timeout)
+        if self._phase == _CANCELLED:
+            raise CancelledError()
+        return self._error
+
+    def _wait(self, timeout: float | None) -> None:
+        if self._phase >= _CANCELLED:
+            return
+        if threading.get_ident() == self._writer._here_thread:
+            self._writer._flush_here()  # still held for the next group: run it now
+        with _HERE_LOCK:
+            if self._phase >= _CANCELLED:
+                return
+            if self._event is None:
+                self._event = threading.Event()
+            event = self._event
+        if not event.wait(timeout):
+            raise TimeoutError()
+
+    # -- the writer's side --
+
+    def set_running_or_notify_cancel(self) -> bool:
+        with _HERE_LOCK:
+            if self._phase == _CANCELLED:
+                return False
+            self._phase = _RUNNING
+            return True
+
+    def set_result(self, result: Any) -> None:
+        self._value = result
+        with _HERE_LOCK:
+            self._phase = _FINISHED
+        self._settled()
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        self._error = exception
+        with _HERE_LOCK:
+            self._phase = _FINISHED
+        self._settled()
+
+    def _settled(self) -> None:
+        with _HERE_LOCK:
+            callbacks, self._callbacks = self._callbacks, []
+            event = self._event
+        if event is not None:
+            event.set()
+        for fn in callbacks:
+            self._call(fn)
+
+    def _call(self, fn: Callable[[Future[Any]], object]) -> None:
+        try:
+            fn(self)
+        except Exception:
+            log.exception("a future's done callback failed")
+
+
 class Writer:
     """Owns the only read-write connection; runs jobs in groups on one thread."""
 
@@ -61,11 +195,23 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="headwater-writer", daemon=True)
         self._closed = False
         self._gate = threading.Lock()
+        self._lock = threading.Lock()  # held while a group runs (see the module's text)
+        self._loop: EventLoop | None = None
+        self._here_thread: int | None = None
+        self._here: list[_Job] = []
+        self._running_here = False
         self.groups_committed = 0
         self.jobs_committed = 0
         self._thread.start()
 
+    def attach(self, loop: EventLoop) -> None:
+        """Run the jobs submitted on ``loop``'s thread on that thread (call it there)."""
+        self._loop = loop
+        self._here_thread = threading.get_ident()
+
     def submit(self, fn: Callable[[Txn], T]) -> Future[T]:
+        if self._here_thread == threading.get_ident() and not self._closed:
+            return self._submit_here(fn)
         future: Future[T] = Future()
         with self._gate:  # close() cannot slip in between the check and the put
             if not self._closed:
@@ -75,7 +221,7 @@ class Writer:
         return future
 
     def run(self, fn: Callable[[Txn], T]) -> T:
-        """Submit and wait (for callers on plain threads)."""
+        """Submit and wait."""
         return self.submit(fn).result()
 
     def close(self) -> None:
@@ -86,6 +232,46 @@ class Writer:
             self._queue.put(_STOP)
         self._thread.join(timeout=30)
         self._fail_pending()
+        with self._lock:  # a group running on the loop's thread finishes first
+            held, self._here = self._here, []
+        for job in held:
+            if job.future.set_running_or_notify_cancel():
+                job.future.set_exception(RuntimeError("the database is closed"))
+
+    # -- groups on the event loop's thread ---------------------------------------------------
+
+    def _submit_here(self, fn: Callable[[Txn], T]) -> Future[T]:
+        future = _HereFuture(self)
+        if not self._here:
+            assert self._loop is not None
+            self._loop.call_soon(self._flush_here)
+        self._here.append(_Job(fn, future))
+        return future
+
+    def _flush_here(self) -> None:
+        group = self._here
+        if not group:
+            return
+        if self._running_here:
+            raise RuntimeError("a job or after-commit callback waited for another write")
+        self._here = []
+        if not self._lock.acquire(blocking=False):
+            # The writer thread is busy with a group: it takes these next.
+            with self._gate:
+                if not self._closed:
+                    for job in group:
+                        self._queue.put(job)
+                    return
+            for job in group:
+                if job.future.set_running_or_notify_cancel():
+                    job.future.set_exception(RuntimeError("the database is closed"))
+            return
+        self._running_here = True
+        try:
+            self._run_group(group)
+        finally:
+            self._running_here = False
+            self._lock.release()
 
     def _fail_pending(self) -> None:
         """Jobs that raced with close() get an error rather than waiting forever."""
@@ -116,7 +302,8 @@ class Writer:
                     stop = True
                     break
                 group.append(nxt)
-            self._run_group(group)
+            with self._lock:
+                self._run_group(group)
             if stop:
                 self._fail_pending()
                 return

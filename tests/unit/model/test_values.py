@@ -1,9 +1,12 @@
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from headwater.errors import SerializationError, ValidationError
-from headwater.model.values import validate_item, validate_value
+from headwater.model.numbers import parse_number
+from headwater.model.values import validate_item, validate_sized_item, validate_value
 
 INVALID = "One or more parameter values were invalid: "
 
@@ -182,3 +185,17 @@ def test_validate_item_accepts_names_of_65535_bytes() -> None:
 def test_validate_item_rejects_a_list() -> None:
     with pytest.raises(SerializationError):
         validate_item([])
+
+
+@given(st.integers(min_value=-(10**40), max_value=10**40))
+def test_the_integer_fast_path_agrees_with_the_full_number_parser(n: int) -> None:
+    text = str(n)
+    try:
+        number = parse_number(text)
+    except ValidationError:
+        with pytest.raises(ValidationError):
+            validate_sized_item({"n": {"N": text}})
+        return
+    item, size = validate_sized_item({"n": {"N": text}})
+    assert item == {"n": {"N": number.text()}}
+    assert size == 1 + (len(number.digits) + 1) // 2 + 1
