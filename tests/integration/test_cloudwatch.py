@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from headwater.testing import HeadwaterServer
 from tests.conftest import create_function, create_stream_table, unique, wait_until
 from tests.integration.cloudwatch_support import client_error, window
+from tests.integration.versions_support import invoke, two_versions
 
 HANDLER = """
 import time
@@ -302,3 +303,115 @@ def test_an_unknown_mapping_metric_is_refused(ddb: Any, lam: Any) -> None:
     )
     assert error["Code"] == "ValidationException"
     assert "metricsConfig.metrics" in error["Message"]
+
+
+# -- versions and aliases -------------------------------------------------------------------
+
+
+def _lambda_sum(
+    cw: Any, server: HeadwaterServer, metric: str, statistic: str = "Sum", **dimensions: str
+) -> float:
+    datapoints = cw.get_metric_statistics(
+        Namespace="AWS/Lambda",
+        MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        Period=60,
+        Statistics=[statistic],
+        **window(server),
+    )["Datapoints"]
+    values = [d[statistic] for d in datapoints]
+    return max(values, default=0.0) if statistic == "Maximum" else float(sum(values))
+
+
+@pytest.mark.usefixtures("delete_made_functions")
+def test_versions_and_aliases_publish_resource_and_executed_version(
+    server: HeadwaterServer, lam: Any, cw: Any
+) -> None:
+    name = two_versions(lam)  # version 1 runs code "one", version 2 (and $LATEST) "two"
+    lam.create_alias(
+        FunctionName=name,
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
+    )
+    ran: dict[str, int] = {}
+    for _ in range(12):
+        out, _body = invoke(lam, f"{name}:live")
+        ran[out["ExecutedVersion"]] = ran.get(out["ExecutedVersion"], 0) + 1
+    invoke(lam, name, Qualifier="2")
+    invoke(lam, name)
+    invoke(lam, name)
+
+    on_live = {"FunctionName": name, "Resource": f"{name}:live"}
+    assert _lambda_sum(cw, server, "Invocations", FunctionName=name) == 15
+    assert _lambda_sum(cw, server, "Invocations", **on_live) == 12
+    for version in ("1", "2"):  # what ran, as the X-Amz-Executed-Version headers said
+        assert _lambda_sum(
+            cw, server, "Invocations", **on_live, ExecutedVersion=version
+        ) == ran.get(version, 0)
+    assert _lambda_sum(cw, server, "Invocations", FunctionName=name, Resource=f"{name}:2") == 1
+    assert _lambda_sum(cw, server, "Duration", "SampleCount", **on_live) == 12
+    assert _lambda_sum(cw, server, "Errors", "SampleCount", **on_live) == 12
+    assert _lambda_sum(cw, server, "ConcurrentExecutions", "Maximum", **on_live) == 1
+
+    listed = cw.list_metrics(
+        Namespace="AWS/Lambda",
+        MetricName="Invocations",
+        Dimensions=[{"Name": "FunctionName", "Value": name}],
+    )["Metrics"]
+    dimension_sets = {
+        tuple(sorted((d["Name"], d["Value"]) for d in m["Dimensions"])) for m in listed
+    }
+    expected = {
+        (("FunctionName", name),),
+        (("FunctionName", name), ("Resource", f"{name}:live")),
+        (("FunctionName", name), ("Resource", f"{name}:2")),
+        *(
+            (("ExecutedVersion", v), ("FunctionName", name), ("Resource", f"{name}:live"))
+            for v in ran
+        ),
+    }
+    assert dimension_sets == expected  # no ExecutedVersion for a version named directly
+
+    result = cw.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "live",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Lambda",
+                        "MetricName": "Invocations",
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in on_live.items()],
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        **window(server),
+    )["MetricDataResults"][0]
+    assert sum(result["Values"]) == 12
+
+
+@pytest.mark.usefixtures("delete_made_functions")
+def test_a_throttled_alias_invocation_counts_under_its_resource(
+    server: HeadwaterServer, lam: Any, cw: Any
+) -> None:
+    name = two_versions(lam)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    no_retry = botocore.session.get_session().create_client(  # botocore retries a 429
+        "lambda",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    with pytest.raises(ClientError):
+        no_retry.invoke(FunctionName=f"{name}:live", Payload=b"{}")
+    on_live = {"FunctionName": name, "Resource": f"{name}:live"}
+    assert _lambda_sum(cw, server, "Throttles", **on_live) == 1
+    assert _lambda_sum(cw, server, "Throttles", FunctionName=name) == 1
+    assert _lambda_sum(cw, server, "Throttles", **on_live, ExecutedVersion="1") == 0
+    assert _lambda_sum(cw, server, "Invocations", **on_live) == 0

@@ -301,12 +301,21 @@ def test_get_metric_data_reports_every_problem(server: HeadwaterServer, cw: Any)
     )
     math = client_error(
         lambda: cw.get_metric_data(
-            MetricDataQueries=[{"Id": "e", "Expression": "SUM(METRICS())"}],
+            MetricDataQueries=[
+                {"Id": "e", "Expression": "SUM(METRICS()"},
+                {"Id": "f", "Expression": "SELECT AVG(x) FROM y"},
+            ],
             StartTime=now - dt.timedelta(hours=1),
             EndTime=now,
         )
     )
-    assert math["Code"] == "ValidationError" and "Expression" in math["Message"]
+    assert math["Code"] == "ValidationError"
+    assert math["Message"] == (
+        "The value SUM(METRICS() for parameter MetricDataQueries.member.1.Expression is not "
+        "valid: Unexpected end of the expression: expected ')' at character 14.\n"
+        "The value SELECT AVG(x) FROM y for parameter MetricDataQueries.member.2.Expression is "
+        "not valid: Metrics Insights queries are not supported by Headwater.\n"
+    )
     token = client_error(
         lambda: cw.get_metric_data(
             MetricDataQueries=[
@@ -459,7 +468,7 @@ def test_every_wire_round_trips(
         "Count",
     )
     assert isinstance(point["Timestamp"], dt.datetime)
-    [result] = client.get_metric_data(
+    results = client.get_metric_data(
         MetricDataQueries=[
             {
                 "Id": "hits",
@@ -472,11 +481,16 @@ def test_every_wire_round_trips(
                     "Period": 3600,
                     "Stat": "p50",
                 },
-            }
+            },
+            {"Id": "twice", "Expression": "hits * 2"},
+            {"Id": "nothing", "Expression": "hits / (hits - hits)"},
         ],
         **span,
     )["MetricDataResults"]
+    result, twice, nothing = results
     assert result["Values"] == [1.5] and result["Timestamps"] == [point["Timestamp"]]
+    assert (twice["Label"], twice["Values"]) == ("twice", [3.0])  # metric math on every wire
+    assert nothing["Values"] == [] and nothing["Messages"][0]["Code"] == "ArithmeticError"
     # The region of the signature keeps metrics apart: the default client is in us-east-1.
     assert server.client("cloudwatch").list_metrics(Namespace=namespace)["Metrics"] == []
     error = client_error(

@@ -10,6 +10,7 @@ from headwater.clock import Clock
 from headwater.cloudwatch.lambda_metrics import (
     NAMESPACE,
     NO_MAPPING_METRICS,
+    Invocation,
     LambdaMetrics,
     function_metric,
     mapping_metric,
@@ -210,15 +211,16 @@ def _total(series: MetricSeries, metric: MetricId, stat: str = "Sum") -> float |
 
 def test_invocations_errors_duration_and_concurrency(series: MetricSeries) -> None:
     published = LambdaMetrics(series)
-    first = published.started(REGION, "fn")
-    published.started(REGION, "fn")
-    published.started(REGION, "other")
-    published.invoked(REGION, "fn", first, 12.5, error=False)
-    published.invoked(REGION, "fn", first, 30.0, error=True)
-    published.finished(REGION, "fn")
-    published.finished(REGION, "fn")
-    published.started(REGION, "fn")
-    published.throttled(REGION, "fn")
+    fn = Invocation(REGION, "fn")
+    first = published.started(fn)
+    second = published.started(fn)
+    published.started(Invocation(REGION, "other"))
+    published.invoked(first, 12.5, error=False)
+    published.invoked(second, 30.0, error=True)
+    published.finished(first)
+    published.finished(second)
+    published.started(fn)
+    published.throttled(fn)
     assert _total(series, function_metric("Invocations", "fn")) == 2
     assert _total(series, function_metric("Errors", "fn")) == 1
     assert _total(series, function_metric("Errors", "fn"), "SampleCount") == 2
@@ -227,6 +229,39 @@ def test_invocations_errors_duration_and_concurrency(series: MetricSeries) -> No
     assert _total(series, function_metric("ConcurrentExecutions", "fn"), "Maximum") == 2
     everywhere = MetricId(NAMESPACE, "ConcurrentExecutions")
     assert _total(series, everywhere, "Maximum") == 3
+
+
+def _lambda(name: str, **dimensions: str) -> MetricId:
+    return MetricId(NAMESPACE, name, dimension_set(dimensions))
+
+
+def test_versions_and_aliases_get_resource_and_executed_version(series: MetricSeries) -> None:
+    published = LambdaMetrics(series)
+    plain = published.started(Invocation(REGION, "fn"))
+    version = published.started(Invocation(REGION, "fn", "3"))
+    alias = published.started(Invocation(REGION, "fn", "live", executed_version="3"))
+    for invocation in (plain, version, alias):
+        published.invoked(invocation, 5.0, error=invocation is alias)
+        published.finished(invocation)
+    published.throttled(Invocation(REGION, "fn", "live", executed_version="2"))
+
+    by_name = {"FunctionName": "fn"}
+    on_live = {**by_name, "Resource": "fn:live"}
+    assert _total(series, _lambda("Invocations", **by_name)) == 3  # every version together
+    assert _total(series, _lambda("Invocations", **by_name, Resource="fn:3")) == 1
+    assert _total(series, _lambda("Invocations", **on_live)) == 1
+    assert _total(series, _lambda("Errors", **on_live, ExecutedVersion="3")) == 1
+    assert _total(series, _lambda("Duration", **on_live, ExecutedVersion="3"), "Maximum") == 5
+    # A version invoked by its number has no ExecutedVersion series; nor does a throttle.
+    by_number = _lambda("Invocations", **by_name, Resource="fn:3", ExecutedVersion="3")
+    assert _total(series, by_number) is None
+    assert _total(series, _lambda("Throttles", **on_live)) == 1
+    assert _total(series, _lambda("Throttles", **on_live, ExecutedVersion="2")) is None
+    # Three ran at once, one of them through the alias.
+    assert _total(series, _lambda("ConcurrentExecutions", **by_name), "Maximum") == 3
+    assert _total(series, _lambda("ConcurrentExecutions", **on_live), "Maximum") == 1
+    everywhere = MetricId(NAMESPACE, "ConcurrentExecutions")
+    assert _total(series, everywhere, "Maximum") == 3  # the alias is not counted twice
 
 
 def test_mapping_event_counts_only_when_asked(series: MetricSeries) -> None:
@@ -254,9 +289,9 @@ def test_mapping_event_counts_only_when_asked(series: MetricSeries) -> None:
 
 def test_recorders_without_a_store_record_nothing() -> None:
     published = LambdaMetrics()
-    assert published.started(REGION, "fn") == 0.0
-    published.invoked(REGION, "fn", 0.0, 1.0, error=False)
-    published.finished(REGION, "fn")
+    assert published.started(Invocation(REGION, "fn")).started == 0.0
+    published.invoked(Invocation(REGION, "fn"), 1.0, error=False)
+    published.finished(Invocation(REGION, "fn"))
     NO_MAPPING_METRICS.polled(1, 0)
     NO_MAPPING_METRICS.invoking(1, 1.0)
     assert not NO_MAPPING_METRICS.event_counts

@@ -1,13 +1,16 @@
-"""GetMetricData: several metrics at once, with MaxDatapoints paging (NextToken).
+"""GetMetricData: several metrics at once and metric math over them, with MaxDatapoints paging
+(NextToken).
 
 Every query's problems are gathered and reported together, one line each, as CloudWatch does
 ("ValidationError: The value x for parameter MetricDataQueries.member.1.Id is not matching the
-expected pattern ^[a-z][a-zA-Z0-9_]*$.\\n..."). Metric math (``Expression``) is not evaluated:
-such a query is refused with the same error code.
+expected pattern ^[a-z][a-zA-Z0-9_]*$.\\n..."): an expression that cannot be read, or that uses
+an Id no query has, is one such line. Expressions are evaluated by
+``cloudwatch/metric_data.py``; Metrics Insights queries (``SELECT ...``) are refused.
 
 Paging: the datapoints of all queries, in query order and each query's scan order, are cut
 after MaxDatapoints; the NextToken says how many were already returned and to which request it
-belongs, so a token only continues the request that produced it.
+belongs, so a token only continues the request that produced it. A request with an expression
+is answered whole, without a NextToken, as the API reference says of metric math.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import base64
 import binascii
 import hashlib
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -33,7 +35,18 @@ from headwater.api.cloudwatch_params import (
 from headwater.api.cloudwatch_shapes import check
 from headwater.api.context import RequestContext
 from headwater.cloudwatch.errors import InvalidNextToken, ValidationFailed
-from headwater.cloudwatch.series import MetricId, MetricSeries
+from headwater.cloudwatch.math_syntax import MathSyntaxError, parse
+from headwater.cloudwatch.metric_data import (
+    ExpressionFailed,
+    ExpressionQuery,
+    MetricQuery,
+    Query,
+    Result,
+    answer,
+    expression_problem,
+    reference_problems,
+)
+from headwater.cloudwatch.series import MetricSeries
 from headwater.runtime import Runtime
 
 MAX_QUERIES = 500
@@ -41,18 +54,35 @@ DEFAULT_MAX_DATAPOINTS = 100_800
 _ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 
 
-@dataclass(frozen=True)
-class _Query:
-    id: str
-    label: str
-    metric: MetricId
-    period: int
-    stat: str
-    unit: str | None
-    return_data: bool
+def _expression(query: Body, qid: str, at: str, problems: list[str]) -> ExpressionQuery | None:
+    text = query["Expression"]
+    period = query.get("Period")
+    if period is not None and not valid_period(period):
+        problems.append(  # INFERRED wording
+            f"The value {period} for parameter {at}.Period is not a valid period: "
+            "use 1, 5, 10, 20, 30, 60 or a multiple of 60."
+        )
+    if text.lstrip()[:6].upper() == "SELECT":
+        detail = "Metrics Insights queries are not supported by Headwater"
+        problems.append(expression_problem(text, at, detail))
+        return None
+    try:
+        tree = parse(text)
+    except MathSyntaxError as error:
+        problems.append(expression_problem(text, at, str(error)))
+        return None
+    return ExpressionQuery(
+        id=qid,
+        label=query.get("Label"),
+        text=text,
+        tree=tree,
+        period=period,
+        return_data=query.get("ReturnData", True) is not False,
+        at=at,
+    )
 
 
-def _check(body: Body) -> tuple[list[_Query], float, float]:
+def _check(body: Body) -> tuple[list[Query], float, float]:
     queries: list[Any] = body["MetricDataQueries"]
     problems: list[str] = []
     if len(queries) > MAX_QUERIES:
@@ -63,7 +93,7 @@ def _check(body: Body) -> tuple[list[_Query], float, float]:
     if len(set(ids)) != len(ids):
         # Observed on AWS (aws-solutions/quota-monitor-for-aws issue 171).
         problems.append("The values for parameter id in MetricDataQueries are not unique.")
-    checked: list[_Query] = []
+    checked: list[Query] = []
     for i, query in enumerate(queries, 1):
         at = f"MetricDataQueries.member.{i}"
         qid = query.get("Id") or ""
@@ -75,13 +105,20 @@ def _check(body: Body) -> tuple[list[_Query], float, float]:
             )
         stat_spec = query.get("MetricStat")
         if query.get("Expression") is not None:
-            problems.append(
-                f"The parameter {at}.Expression is not supported by Headwater: metric math and "
-                "Metrics Insights queries are not evaluated; use MetricStat."
-            )
+            if stat_spec is not None:
+                problems.append(  # INFERRED wording
+                    f"The parameters {at}.MetricStat and {at}.Expression are mutually exclusive "
+                    "and you have specified both."
+                )
+                continue
+            expression = _expression(query, qid, at, problems)
+            if expression is not None:
+                checked.append(expression)
             continue
         if stat_spec is None:
-            problems.append(f"The parameter {at}.MetricStat is required.")  # INFERRED wording
+            problems.append(  # INFERRED wording
+                f"The parameter {at}.MetricStat or {at}.Expression is required."
+            )
             continue
         stat = stat_spec.get("Stat") or ""
         if not valid_statistic(stat):
@@ -108,7 +145,7 @@ def _check(body: Body) -> tuple[list[_Query], float, float]:
         )
         label = query.get("Label")
         checked.append(
-            _Query(
+            MetricQuery(
                 id=qid,
                 label=label if label is not None else metric.name,
                 metric=metric,
@@ -127,6 +164,8 @@ def _check(body: Body) -> tuple[list[_Query], float, float]:
         problems.append(  # INFERRED wording
             "The parameter StartTime must be less than the parameter EndTime."
         )
+    if not problems:
+        problems = reference_problems(checked)
     if problems:
         raise ValidationFailed(problems)
     return checked, start, end
@@ -150,39 +189,25 @@ def _skip(token: str | None, fingerprint: str) -> int:
     return skip
 
 
-def _series(
-    series: MetricSeries,
-    region: str,
-    query: _Query,
-    start: float,
-    end: float,
-    descending: bool,
-) -> list[tuple[float, float]]:
-    aggregates = series.aggregate(region, query.metric, start, end, query.period, unit=query.unit)
-    points = []
-    for aggregate in aggregates:
-        value = aggregate.statistic(query.stat)
-        if value is not None:
-            points.append((aggregate.timestamp, value))
-    if descending:
-        points.reverse()
-    return points
-
-
 def _answer(
-    series: MetricSeries, region: str, body: Body, queries: list[_Query], start: float, end: float
+    series: MetricSeries, region: str, body: Body, queries: list[Query], start: float, end: float
 ) -> Body:
+    try:
+        found = answer(series, region, queries, start, end)
+    except ExpressionFailed as error:
+        raise ValidationFailed([str(error)]) from None
+    descending = body.get("ScanBy", "TimestampDescending") != "TimestampAscending"
+    if any(isinstance(q, ExpressionQuery) for q in queries):
+        whole = [_result(r, r.points, descending) for r in found]
+        return {"MetricDataResults": whole, "Messages": []}
     fingerprint = _fingerprint(body)
     skip = _skip(body.get("NextToken"), fingerprint)
     budget = body.get("MaxDatapoints") or DEFAULT_MAX_DATAPOINTS
-    descending = body.get("ScanBy", "TimestampDescending") != "TimestampAscending"
     results: list[Body] = []
     returned = skip
     more = False
-    for query in queries:
-        if not query.return_data:
-            continue
-        points = _series(series, region, query, start, end, descending)
+    for result in found:
+        points = result.points[::-1] if descending else result.points
         take_from = min(skip, len(points))
         skip -= take_from
         room = max(0, budget)
@@ -191,21 +216,27 @@ def _answer(
         returned += len(page)
         partial = take_from + len(page) < len(points)
         more = more or partial
-        results.append(
-            {
-                "Id": query.id,
-                "Label": query.label,
-                "Timestamps": [t for t, _v in page],
-                "Values": [v for _t, v in page],
-                "StatusCode": "PartialData" if partial else "Complete",
-                "Messages": [],
-            }
-        )
+        results.append(_result(result, page, False, partial))
     out: Body = {"MetricDataResults": results, "Messages": []}
     if more:
         token = orjson.dumps({"skip": returned, "request": fingerprint})
         out["NextToken"] = base64.urlsafe_b64encode(token).decode()
     return out
+
+
+def _result(
+    result: Result, points: list[tuple[float, float]], reverse: bool, partial: bool = False
+) -> Body:
+    if reverse:
+        points = points[::-1]
+    return {
+        "Id": result.id,
+        "Label": result.label,
+        "Timestamps": [t for t, _v in points],
+        "Values": [v for _t, v in points],
+        "StatusCode": "PartialData" if partial else "Complete",
+        "Messages": [{"Code": code, "Value": text} for code, text in result.messages],
+    }
 
 
 async def get_metric_data(rt: Runtime, ctx: RequestContext, body: Body) -> Body:

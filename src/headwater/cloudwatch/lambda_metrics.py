@@ -1,17 +1,23 @@
 """The metrics Lambda publishes in the ``AWS/Lambda`` namespace (spec §7), recorded where the
 function registry and the mapping runtime already count their Prometheus metrics.
 
-Function metrics carry the ``FunctionName`` dimension; ``ConcurrentExecutions`` is also kept
-without dimensions (the account-wide figure). A mapping's event counts carry
-``EventSourceMappingUUID`` and are only published when its MetricsConfig asks for
-``EventCount``, as on AWS. A recorder built without a store records nothing.
+Function metrics carry the ``FunctionName`` dimension (every version and alias together);
+``ConcurrentExecutions`` is also kept without dimensions (the account-wide figure). An
+invocation of a version or an alias (a qualified name: ``fn:3``, ``fn:live``) is also published
+under ``{FunctionName, Resource}`` with ``Resource`` the qualified name, and an invocation of an
+alias under ``{FunctionName, Resource, ExecutedVersion}`` too, naming the version that ran (so
+the two versions of a weighted alias can be told apart). Throttles carry no ExecutedVersion:
+nothing ran. A mapping's event counts carry ``EventSourceMappingUUID`` and are only published
+when its MetricsConfig asks for ``EventCount``, as on AWS. A recorder built without a store
+records nothing.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, replace
 
-from headwater.cloudwatch.series import MetricId, MetricSeries
+from headwater.cloudwatch.series import Dimensions, MetricId, MetricSeries, dimension_set
 
 NAMESPACE = "AWS/Lambda"
 COUNT = "Count"
@@ -27,67 +33,96 @@ def mapping_metric(name: str, uuid: str) -> MetricId:
     return MetricId(NAMESPACE, name, (("EventSourceMappingUUID", uuid),))
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """One invocation as CloudWatch files it: the function, how the caller qualified it
+    (``"3"``, ``"live"``, ``"$LATEST"``; None when unqualified), the version an alias ran, and
+    (once started) when it started, which its metrics are stamped with."""
+
+    region: str
+    function: str
+    qualifier: str | None = None
+    executed_version: str | None = None  # only for an alias
+    started: float = 0.0
+
+    def dimension_sets(self, *, executed: bool = True) -> list[Dimensions]:
+        """Every dimension set the invocation's metrics go under (account-wide not included)."""
+        sets: list[Dimensions] = [(("FunctionName", self.function),)]
+        if self.qualifier is None:
+            return sets
+        resource = {"FunctionName": self.function, "Resource": f"{self.function}:{self.qualifier}"}
+        sets.append(dimension_set(resource))
+        if executed and self.executed_version is not None:
+            sets.append(dimension_set({**resource, "ExecutedVersion": self.executed_version}))
+        return sets
+
+
 class LambdaMetrics:
     def __init__(self, series: MetricSeries | None = None) -> None:
         self.series = series
         self._lock = threading.Lock()
-        self._in_flight: dict[tuple[str, str], int] = {}
+        self._in_flight: dict[tuple[str, Dimensions], int] = {}
 
-    def started(self, region: str, function: str) -> float:
-        """An invocation reached the function: publishes ConcurrentExecutions (its Maximum
-        over a minute is the most instances busy at once) and returns the start time, which
-        the invocation's metrics are stamped with."""
+    def started(self, invocation: Invocation) -> Invocation:
+        """An invocation reached the function: publishes ConcurrentExecutions under each of its
+        dimension sets and account-wide (the Maximum over a minute is the most instances busy
+        at once), and returns the invocation stamped with its start."""
         series = self.series
         if series is None:
-            return 0.0
+            return invocation
+        region = invocation.region
+        counts: list[tuple[Dimensions, int]] = []
         with self._lock:
-            key = (region, function)
-            running = self._in_flight[key] = self._in_flight.get(key, 0) + 1
-            everywhere = sum(n for (r, _f), n in self._in_flight.items() if r == region)
+            for dimensions in invocation.dimension_sets():
+                key = (region, dimensions)
+                self._in_flight[key] = self._in_flight.get(key, 0) + 1
+                counts.append((dimensions, self._in_flight[key]))
+            everywhere = sum(
+                n for (r, d), n in self._in_flight.items() if r == region and len(d) == 1
+            )
         now = series.clock.time()
-        series.put(region, function_metric("ConcurrentExecutions", function), running, unit=COUNT)
+        for dimensions, running in counts:
+            metric = MetricId(NAMESPACE, "ConcurrentExecutions", dimensions)
+            series.put(region, metric, running, unit=COUNT)
         series.put(region, MetricId(NAMESPACE, "ConcurrentExecutions"), everywhere, unit=COUNT)
-        return now
+        return replace(invocation, started=now)
 
-    def finished(self, region: str, function: str) -> None:
+    def finished(self, invocation: Invocation) -> None:
         if self.series is None:
             return
         with self._lock:
-            key = (region, function)
-            left = self._in_flight.get(key, 1) - 1
-            if left > 0:
-                self._in_flight[key] = left
-            else:
-                self._in_flight.pop(key, None)
+            for dimensions in invocation.dimension_sets():
+                key = (invocation.region, dimensions)
+                left = self._in_flight.get(key, 1) - 1
+                if left > 0:
+                    self._in_flight[key] = left
+                else:
+                    self._in_flight.pop(key, None)
 
-    def invoked(
-        self, region: str, function: str, started: float, duration_ms: float, error: bool
-    ) -> None:
+    def invoked(self, invocation: Invocation, duration_ms: float, error: bool) -> None:
         """Invocations, Errors (0 for a success, so Average is the error rate) and Duration,
         all stamped with the invocation's start."""
         series = self.series
         if series is None:
             return
-        put = series.put
-        put(region, function_metric("Invocations", function), 1, unit=COUNT, timestamp=started)
-        put(
-            region,
-            function_metric("Errors", function),
-            1 if error else 0,
-            unit=COUNT,
-            timestamp=started,
-        )
-        put(
-            region,
-            function_metric("Duration", function),
-            duration_ms,
-            unit=MILLISECONDS,
-            timestamp=started,
-        )
+        region, when = invocation.region, invocation.started
+        for dimensions in invocation.dimension_sets():
+            for name, value, unit in (
+                ("Invocations", 1, COUNT),
+                ("Errors", 1 if error else 0, COUNT),
+                ("Duration", duration_ms, MILLISECONDS),
+            ):
+                metric = MetricId(NAMESPACE, name, dimensions)
+                series.put(region, metric, value, unit=unit, timestamp=when)
 
-    def throttled(self, region: str, function: str) -> None:
-        if self.series is not None:
-            self.series.put(region, function_metric("Throttles", function), 1, unit=COUNT)
+    def throttled(self, invocation: Invocation) -> None:
+        series = self.series
+        if series is None:
+            return
+        for dimensions in invocation.dimension_sets(executed=False):
+            series.put(
+                invocation.region, MetricId(NAMESPACE, "Throttles", dimensions), 1, unit=COUNT
+            )
 
     def for_mapping(
         self, uuid: str, region: str, function: str, metrics_config: list[str]

@@ -21,6 +21,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
 from headwater.functions import console, invocation
 from headwater.functions.invocation import InvokeResult, InvokeStatus
@@ -64,6 +65,9 @@ class WorkerPool:
         self._idle_seconds = idle_seconds
         self._now = now
         self._stopping = threading.Event()
+        # Called (outside the lock) after workers ended: the registry removes code directories
+        # that were waiting for them.
+        self.on_workers_ended: Callable[[], None] = _nothing
         if idle_seconds > 0:
             reaper = threading.Thread(target=self._reap_loop, name="headwater-idle", daemon=True)
             reaper.start()
@@ -201,6 +205,11 @@ class WorkerPool:
                 keys = self._keys_of(name_or_key)
             return [w.pid for k in keys for w in self._idle.get(k, []) if w.pid is not None]
 
+    def uses(self, code_dir: Path) -> bool:
+        """Whether a live worker (busy, idle or starting) imports from ``code_dir``."""
+        with self._lock:
+            return any(worker.spec.code_dir == code_dir for worker in self._live)
+
     def _keys_of(self, function_name: str) -> set[str]:
         """Under the lock: every key of a function's versions the pool has seen."""
         seen = set(self._idle) | set(self._generation) | set(self._revision)
@@ -271,6 +280,7 @@ class WorkerPool:
                 self._live.discard(worker)
         if not keep:
             worker.reap(time.monotonic() + STOP_GRACE_S)
+            self._ended()
 
     def _warm(self, spec: FunctionSpec) -> None:
         try:
@@ -286,14 +296,22 @@ class WorkerPool:
         finally:
             self._give_back(worker, healthy=ready)
 
-    @staticmethod
-    def _end_all(workers: Iterable[Worker]) -> None:
+    def _end_all(self, workers: Iterable[Worker]) -> None:
         workers = list(workers)
+        if not workers:
+            return
         for worker in workers:
             worker.hang_up()
         deadline = time.monotonic() + STOP_GRACE_S
         for worker in workers:
             worker.reap(deadline)
+        self._ended()
+
+    def _ended(self) -> None:
+        try:
+            self.on_workers_ended()
+        except Exception:  # a listener's failure must not break an invocation
+            log.exception("a listener for ended workers failed")
 
     def _environ(self, spec: FunctionSpec) -> dict[str, str]:
         """Inherited < TZ < server's base_env < the function's Environment < reserved names."""
@@ -319,6 +337,10 @@ def new_request_id() -> str:
     h = os.urandom(16).hex()
     variant = "89ab"[int(h[16], 16) & 3]
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+
+
+def _nothing() -> None:
+    pass
 
 
 def _init_limit(spec: FunctionSpec) -> float:

@@ -2,10 +2,10 @@
 
 Each function has ``$LATEST`` (what Create/UpdateFunction* change), may have published versions
 (immutable snapshots made by PublishVersion) and aliases pointing at versions
-(``functions/aliases.py``). A name or ARN may carry a qualifier (``my-fn:3``, ``my-fn:live``,
-``...:function:my-fn:$LATEST``): :meth:`FunctionRegistry.resolve` turns it into the version it
-names. Code zips are kept in the database (so a restart loses nothing) and extracted once per
-distinct code under ``<data dir>/functions``; warm workers import from there, one set of workers
+(``functions/aliases.py``); what a qualified name resolves to is ``functions/lookups.py``. Code
+zips are kept in the database (so a restart loses nothing) and extracted once per distinct code
+under ``<data dir>/functions`` (``functions/code_dirs.py``, which also removes a directory once
+no version, invocation or worker uses it); warm workers import from there, one set of workers
 per (function, version). The registry implements the mapping runtime's
 :class:`~headwater.mapping.invoker.Invoker` interface, resolving a mapping's (possibly qualified)
 function ARN at every batch.
@@ -13,18 +13,16 @@ function ARN at every batch.
 
 from __future__ import annotations
 
-import builtins
-import hashlib
 import threading
 import uuid as uuidlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from headwater import metrics
 from headwater.clock import Clock
-from headwater.cloudwatch.lambda_metrics import LambdaMetrics
+from headwater.cloudwatch.lambda_metrics import Invocation, LambdaMetrics
 from headwater.errors import (
     InvalidParameterValue,
     PreconditionFailed,
@@ -32,15 +30,11 @@ from headwater.errors import (
     ResourceNotFound,
     TooManyRequests,
 )
-from headwater.functions.aliases import (
-    REVISION_MISMATCH,
-    AliasBook,
-    AliasConfig,
-    check_routing,
-    pick_version,
-)
+from headwater.functions.aliases import REVISION_MISMATCH, AliasBook, AliasConfig, check_routing
 from headwater.functions.code import extract_zip
+from headwater.functions.code_dirs import CodeDirectories
 from headwater.functions.config import LATEST, FunctionConfig, content_digest
+from headwater.functions.lookups import FunctionLookups, Target
 from headwater.functions.names import (
     is_version_number,
     lambda_timestamp,
@@ -63,118 +57,22 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Target:
-    """What a (possibly qualified) name addresses: the configuration that runs, the ARN as the
-    caller qualified it (responses' FunctionArn, the handler's invoked_function_arn), and the
-    alias if it went through one."""
-
-    config: FunctionConfig
-    arn: str
-    alias: AliasConfig | None = None
-
-
-class FunctionRegistry:
+class FunctionRegistry(FunctionLookups):
     def __init__(
         self, store: Store, pool: WorkerPool, clock: Clock, code_root: Path, account: str
     ) -> None:
+        super().__init__(account, AliasBook(store))
         self.store = store
         self.pool = pool
         self.clock = clock
-        self.code_root = code_root
-        self.account = account
-        self.aliases = AliasBook(store)
-        self._lock = threading.Lock()
-        self._functions: dict[tuple[str, str], FunctionConfig] = {}  # $LATEST of each function
-        self._versions: dict[tuple[str, str], dict[str, FunctionConfig]] = {}
+        self.code = CodeDirectories(code_root, self._needed_code, pool.uses)
+        pool.on_workers_ended = self.code.sweep
         self._running: dict[tuple[str, str], int] = {}  # invocations in flight per function
         # (region, name, version) -> the config a spec was built from, and the spec
         self._specs: dict[tuple[str, str, str], tuple[FunctionConfig, FunctionSpec]] = {}
         self.cloudwatch = LambdaMetrics()  # CloudWatch's AWS/Lambda metrics (runtime.py wires)
         # Changes that check and then write (publish, versions, aliases, updates) go one at a time.
         self._changes = threading.RLock()
-
-    # -- lookups ---------------------------------------------------------------------------
-
-    def _base_arn(self, region: str, name: str) -> str:
-        return f"arn:aws:lambda:{region}:{self.account}:function:{name}"
-
-    def resolve(self, region: str, name_or_arn: str, qualifier: str | None = None) -> Target:
-        """The version a name, partial or full ARN (with or without a qualifier) and an optional
-        Qualifier parameter address; ResourceNotFound in Lambda's words."""
-        arn_region, name, wanted = split_qualifier(name_or_arn, qualifier)
-        region = arn_region or region
-        base = self._base_arn(region, name)
-        qualified = f"{base}:{wanted}" if wanted else base
-        with self._lock:
-            latest = self._functions.get((region, name))
-            if latest is None:
-                raise ResourceNotFound(f"Function not found: {qualified}")
-            if wanted is None:
-                return Target(latest, base)
-            if wanted == LATEST:
-                return Target(latest, qualified)
-            if is_version_number(wanted):
-                found = self._versions.get((region, name), {}).get(wanted)
-                if found is None:
-                    raise ResourceNotFound(f"Function not found: {qualified}")
-                return Target(found, qualified)
-        alias = self.aliases.get(region, name, wanted)
-        if alias is None:
-            raise ResourceNotFound(f"Function not found: {qualified}")
-        return Target(self._version(region, name, alias.function_version), qualified, alias)
-
-    def get(self, region: str, name_or_arn: str, qualifier: str | None = None) -> FunctionConfig:
-        return self.resolve(region, name_or_arn, qualifier).config
-
-    def function(self, region: str, name_or_arn: str) -> FunctionConfig:
-        """The function itself ($LATEST) for operations on the whole function; a qualifier in
-        the name is not looked at."""
-        arn_region, name, _qualifier = parse_function_name(name_or_arn)
-        return self.get(region, self._base_arn(arn_region or region, name))
-
-    def _version(self, region: str, name: str, version: str) -> FunctionConfig:
-        with self._lock:
-            found = (
-                self._functions.get((region, name))
-                if version == LATEST
-                else self._versions.get((region, name), {}).get(version)
-            )
-        if found is None:
-            raise ResourceNotFound(f"Function not found: {self._base_arn(region, name)}:{version}")
-        return found
-
-    def choose(self, target: Target) -> FunctionConfig:
-        """The version one invocation of ``target`` runs (an alias may split between two)."""
-        if target.alias is None or not target.alias.routing:
-            return target.config
-        version = pick_version(target.alias)
-        if version == target.config.version:
-            return target.config
-        try:
-            return self._version(target.config.region, target.config.name, version)
-        except ResourceNotFound:
-            return target.config
-
-    def exists(self, region: str, name_or_arn: str) -> bool:
-        try:
-            self.get(region, name_or_arn)
-        except (ResourceNotFound, InvalidParameterValue):
-            return False
-        return True
-
-    def list(self, region: str) -> list[FunctionConfig]:
-        with self._lock:
-            return sorted(
-                (f for (r, _), f in self._functions.items() if r == region), key=lambda f: f.name
-            )
-
-    def versions(self, region: str, name_or_arn: str) -> builtins.list[FunctionConfig]:
-        """``$LATEST`` first, then the published versions in order."""
-        latest = self.function(region, name_or_arn)
-        with self._lock:
-            published = self._versions.get((latest.region, latest.name), {})
-            return [latest, *(published[v] for v in sorted(published, key=int))]
 
     def code_zip(self, config: FunctionConfig) -> bytes:
         if config.is_latest:
@@ -189,9 +87,8 @@ class FunctionRegistry:
             )
         return code or b""
 
-    def _code_dir(self, config: FunctionConfig) -> Path:
-        digest = hashlib.sha256(config.code_sha256.encode()).hexdigest()[:24]
-        return self.code_root / config.region / config.name / digest
+    def _needed_code(self) -> set[Path]:
+        return {self.code.path(config) for config in self.configs()}
 
     def spec(self, config: FunctionConfig) -> FunctionSpec:
         """What the pool runs for ``config``; built once per configuration object (configs are
@@ -215,7 +112,7 @@ class FunctionRegistry:
             timeout=config.timeout,
             memory_size=config.memory_size,
             environment=dict(config.environment),
-            code_dir=self._code_dir(config),
+            code_dir=self.code.path(config),
             code_sha256=config.code_sha256,
             version=config.version,
             region=config.region,
@@ -227,7 +124,7 @@ class FunctionRegistry:
     def create(self, config: FunctionConfig, zip_bytes: bytes) -> FunctionConfig:
         if (config.region, config.name) in self._functions:
             raise ResourceConflict(f"Function already exist: {config.name}")
-        staging = self.code_root / ".staging" / uuidlib.uuid4().hex
+        staging = self.code.staging()
         info = extract_zip(zip_bytes, staging)
         config = replace(
             config,
@@ -237,7 +134,7 @@ class FunctionRegistry:
             last_modified=self.clock.time(),
             revision_id=str(uuidlib.uuid4()),
         )
-        self._install(config, staging)
+        self.code.install(config, staging)
 
         def job(txn: Txn) -> None:
             if (config.region, config.name) in self._functions:
@@ -245,7 +142,11 @@ class FunctionRegistry:
             rows.upsert_function(txn.conn, config.region, config.name, config.to_json(), zip_bytes)
             txn.after_commit(lambda: self._remember(config))
 
-        self.store.write(job)
+        try:
+            self.store.write(job)
+        except BaseException:
+            self.code.forget([self.code.path(config)])  # unless the existing function uses it
+            raise
         self.pool.prewarm(self.spec(config))
         return config
 
@@ -253,10 +154,14 @@ class FunctionRegistry:
         self, region: str, name: str, zip_bytes: bytes, revision_id: str | None = None
     ) -> FunctionConfig:
         _check_revision(self.function(region, name), revision_id)
-        staging = self.code_root / ".staging" / uuidlib.uuid4().hex
+        staging = self.code.staging()
         info = extract_zip(zip_bytes, staging)
         with self._changes:
-            current = self.function(region, name)
+            try:
+                current = self.function(region, name)
+            except ResourceNotFound:  # deleted meanwhile
+                self.code.discard(staging)
+                raise
             config = replace(
                 current,
                 code_sha256=info.sha256_b64,
@@ -264,14 +169,20 @@ class FunctionRegistry:
                 last_modified=self.clock.time(),
                 revision_id=str(uuidlib.uuid4()),
             )
-            self._install(config, staging)
-            self.store.write(
-                lambda txn: rows.upsert_function(
-                    txn.conn, region, config.name, config.to_json(), zip_bytes
+            self.code.install(config, staging)
+            try:
+                self.store.write(
+                    lambda txn: rows.upsert_function(
+                        txn.conn, region, config.name, config.to_json(), zip_bytes
+                    )
                 )
-            )
+            except BaseException:
+                self.code.forget([self.code.path(config)])
+                raise
             self._remember(config)
         self.pool.retire(self.spec(config).key)  # $LATEST's workers only; versions keep theirs
+        # The old code goes once no version, invocation or worker uses it.
+        self.code.forget([self.code.path(current)])
         return config
 
     def set_concurrency(self, region: str, name: str, reserved: int | None) -> FunctionConfig:
@@ -385,9 +296,11 @@ class FunctionRegistry:
         self.store.write(job)
         with self._lock:
             self._functions.pop((region, name), None)
-            self._versions.pop((region, name), None)
+            published = self._versions.pop((region, name), {})
         self.aliases.forget_function(region, name)
         self.pool.retire(name)  # every version's workers
+        self.code.forget(self.code.path(c) for c in (latest, *published.values()))
+        self._forget_specs(region, name)
 
     def _delete_version(self, latest: FunctionConfig, wanted: str) -> None:
         key = (latest.region, latest.name)
@@ -421,6 +334,8 @@ class FunctionRegistry:
         with self._lock:
             self._versions.get(key, {}).pop(wanted, None)
         self.pool.retire(self.spec(version).key)
+        self.code.forget([self.code.path(version)])
+        self._forget_specs(*key, wanted)
 
     # -- aliases ---------------------------------------------------------------------------
 
@@ -493,39 +408,28 @@ class FunctionRegistry:
 
     # -- bookkeeping -----------------------------------------------------------------------
 
-    def _install(self, config: FunctionConfig, staging: Path) -> None:
-        target = self._code_dir(config)
-        if target.exists():
-            _remove_tree(staging)
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            staging.rename(target)
-        except OSError:
-            _remove_tree(staging)  # a concurrent install of the same code won the race
-
-    def _install_missing(self, config: FunctionConfig, code: bytes | None) -> None:
-        if not self._code_dir(config).exists():
-            staging = self.code_root / ".staging" / uuidlib.uuid4().hex
-            extract_zip(code or b"", staging)
-            self._install(config, staging)
-
     def _remember(self, config: FunctionConfig) -> None:
         with self._lock:
             self._functions[(config.region, config.name)] = config
 
+    def _forget_specs(self, region: str, name: str, version: str | None = None) -> None:
+        # list() copies the keys in one step: invocations may add specs meanwhile.
+        for key in [k for k in list(self._specs) if k[:2] == (region, name)]:
+            if version is None or key[2] == version:
+                self._specs.pop(key, None)
+
     def load(self) -> None:
         for region, name, data in self.store.startup_read(rows.load_functions):
             config = FunctionConfig.from_json(data)
-            if not self._code_dir(config).exists():
+            if not self.code.path(config).exists():
                 code = self.store.read(partial(rows.function_code, region=region, name=name))
-                self._install_missing(config, code)
+                self.code.install_missing(config, code)
             self._remember(config)
         for region, name, data in self.store.startup_read(version_rows.load_versions):
             config = FunctionConfig.from_json(data)
             if (region, name) not in self._functions:
                 continue
-            if not self._code_dir(config).exists():
+            if not self.code.path(config).exists():
                 code = self.store.read(
                     partial(
                         version_rows.version_code,
@@ -534,10 +438,11 @@ class FunctionRegistry:
                         sha256=config.code_sha256,
                     )
                 )
-                self._install_missing(config, code)
+                self.code.install_missing(config, code)
             with self._lock:
                 self._versions.setdefault((region, name), {})[config.version] = config
         self.aliases.load()
+        self.code.prune()
 
     # -- invocation ------------------------------------------------------------------------
 
@@ -546,31 +451,33 @@ class FunctionRegistry:
     ) -> InvokeResult:
         """Run one invocation of ``config`` ($LATEST or a version); raises TooManyRequests when
         the function's reserved concurrency (shared by all its versions) is used up: the
-        invocation never reaches the function, as on AWS."""
+        invocation never reaches the function, as on AWS. ``invoked_arn`` is the ARN as the
+        caller qualified it: a version's or alias's invocations are published under their own
+        CloudWatch dimensions too."""
         key = (config.region, config.name)
+        published = _published(config, invoked_arn)
         with self._lock:
             running = self._running.get(key, 0)
             limit = self._functions.get(key, config).reserved_concurrency
             if limit is not None and running >= limit:
                 metrics.THROTTLES.inc(function=config.name)
-                self.cloudwatch.throttled(config.region, config.name)
+                self.cloudwatch.throttled(published)
                 raise TooManyRequests()
             self._running[key] = running + 1
-        started = self.cloudwatch.started(config.region, config.name)
+        published = self.cloudwatch.started(published)
         try:
             spec = self.spec(config)
-            result = self.pool.invoke(spec, payload, invoked_arn=invoked_arn or spec.arn)
+            with self.code.running(spec.code_dir):
+                result = self.pool.invoke(spec, payload, invoked_arn=invoked_arn or spec.arn)
         finally:
             with self._lock:
                 self._running[key] -= 1
-            self.cloudwatch.finished(config.region, config.name)
+            self.cloudwatch.finished(published)
         metrics.INVOCATIONS.inc(function=config.name)
         metrics.DURATION.inc(result.duration_ms / 1000, function=config.name)
         if result.status != "ok":
             metrics.ERRORS.inc(function=config.name)
-        self.cloudwatch.invoked(
-            config.region, config.name, started, result.duration_ms, result.status != "ok"
-        )
+        self.cloudwatch.invoked(published, result.duration_ms, result.status != "ok")
         return result
 
     def invoke_for_mapping(self, function_arn: str, payload: bytes) -> Outcome:
@@ -588,12 +495,17 @@ class FunctionRegistry:
         return Outcome(result.status, result.payload, result.request_id, config.version)
 
 
+def _published(config: FunctionConfig, invoked_arn: str | None) -> Invocation:
+    """How CloudWatch files an invocation of ``config`` made through ``invoked_arn``: with the
+    caller's qualifier (a version, ``$LATEST`` or an alias) as its Resource, and for an alias the
+    version that ran as its ExecutedVersion."""
+    qualifier = parse_function_name(invoked_arn)[2] if invoked_arn else None
+    if qualifier is None and not config.is_latest:
+        qualifier = config.version  # a version run directly, without an ARN saying so
+    alias = qualifier is not None and qualifier != LATEST and not is_version_number(qualifier)
+    return Invocation(config.region, config.name, qualifier, config.version if alias else None)
+
+
 def _check_revision(config: FunctionConfig, revision_id: str | None) -> None:
     if revision_id and revision_id != config.revision_id:
         raise PreconditionFailed(REVISION_MISMATCH)
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
