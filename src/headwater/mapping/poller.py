@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,6 +24,7 @@ from headwater.mapping.events import lambda_event
 from headwater.mapping.failures import GivenUp
 from headwater.mapping.filtering import FilterSet
 from headwater.mapping.invoker import Invoker, Outcome
+from headwater.mapping.lanes import MAX_BATCH_BYTES, ShardLanes, lane_key
 from headwater.mapping.policy import (
     RECORD_AGE_EXCEEDED,
     RETRIES_EXHAUSTED,
@@ -34,26 +34,14 @@ from headwater.mapping.policy import (
     too_old,
 )
 from headwater.mapping.windows import response_state, window_event, window_start
-from headwater.model.keys import key_string
 from headwater.streams.ids import format_sequence
 from headwater.streams.log import ShardInfo, StreamLog
 
 log = logging.getLogger("headwater.mapping")
 
-MAX_BATCH_BYTES = 6 * 1024 * 1024
 MAX_WINDOW_STATE_BYTES = 1024 * 1024  # a tumbling window's state, per shard (spec §6.9)
 RETRY_BASE_SECONDS = 0.1
 RETRY_MAX_SECONDS = 5.0
-
-
-def lane_key(shard_id: str, lane: int, lanes: int) -> str:
-    """Where a lane keeps its position (the shard id itself when there is one lane)."""
-    return shard_id if lanes == 1 else f"{shard_id}#{lane}/{lanes}"
-
-
-def lane_of_record(record: bytes, lanes: int) -> int:
-    keys = orjson.loads(record)["dynamodb"]["Keys"]
-    return zlib.crc32(key_string(keys).encode()) % lanes
 
 
 def retry_delay(attempt: int, base: float = RETRY_BASE_SECONDS) -> float:
@@ -90,6 +78,7 @@ class ShardPoller:
         finished: Callable[[str], None] | None = None,
         on_failure: Callable[[GivenUp, bytes], None] | None = None,
         lane: tuple[int, int] = (0, 1),
+        shared: ShardLanes | None = None,
     ) -> None:
         self.settings = settings
         self.shard = shard
@@ -101,9 +90,14 @@ class ShardPoller:
         self._finished = finished
         self._on_failure = on_failure
         # ParallelizationFactor: this poller delivers only the records whose item hashes to
-        # its lane, so one item's records stay in one lane, in order.
+        # its lane, so one item's records stay in one lane, in order. The shard's lanes share
+        # one reader (``lanes.py``), so the shard is read and sorted once, not once per lane.
         self.lane, self.lanes = lane
         self.position_key = lane_key(shard.shard_id, self.lane, self.lanes)
+        if self.lanes > 1 and shared is None:
+            shared = ShardLanes(log_, shard.shard_key, self.lanes)
+        self.shared = shared if self.lanes > 1 else None
+        self._scanned = start_seq - 1  # how far the last read looked (see ``_read``)
         self._last_request_id = ""
         self._last_version = "$LATEST"
         self._last_function_error: str | None = None
@@ -116,7 +110,6 @@ class ShardPoller:
         self._window_last: int | None = None  # last record delivered in it (not checkpointed)
         self._window_early = False  # its state outgrew the limit: the next call is the last
         self._polled_up_to = -1  # windows: the newest record counted as polled
-        self._lane_rows = 0  # lanes: how many of the last read's rows are this lane's
         self.given_up = 0  # records discarded by the error ladder
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -158,15 +151,16 @@ class ShardPoller:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            self._log.notifier.wait(self.shard.shard_key, rows[-1][0], remaining, self._stop.is_set)
+            self._log.notifier.wait(
+                self.shard.shard_key, self._scanned, remaining, self._stop.is_set
+            )
             rows = self._read()
             if self._full(rows):
                 break
         return rows
 
     def _full(self, rows: Rows) -> bool:
-        mine = len(rows) if self.lanes == 1 else self._lane_rows
-        return mine >= self.settings.batch_size or self._too_big(rows) < len(rows)
+        return len(rows) >= self.settings.batch_size or self._too_big(rows) < len(rows)
 
     @staticmethod
     def _too_big(rows: Rows) -> int:
@@ -179,32 +173,32 @@ class ShardPoller:
         return len(rows)
 
     def _read(self) -> Rows:
+        """The records after the position, up to BatchSize and 6 MB; with lanes, only this
+        lane's. Notes in ``_scanned`` how far the read looked: every record of this lane from
+        ``next_seq`` up to it is in the answer (with lanes it can be past the answer's end,
+        where the shard holds only other lanes' records)."""
         limit = self.settings.batch_size
-        if self.lanes == 1:
-            batch = self._log.read(self.shard.shard_key, self.next_seq, limit)
-            return batch[: self._too_big(batch)]
-        # A lane reads past the other lanes' records until it has a full batch of its own (or
-        # the shard has no more): a batch of BatchSize shard records would hold only about
-        # 1/N of them. The window's other records are skipped by _matching and its end is
-        # still the lane's position.
-        rows: Rows = []
-        mine = 0
-        seq = self.next_seq
-        chunk_size = max(limit, 100)
-        while mine < limit and len(rows) < limit * self.lanes * 4:
-            chunk = self._log.read(self.shard.shard_key, seq, chunk_size)
-            for row in chunk:
-                rows.append(row)
-                if lane_of_record(row[2], self.lanes) == self.lane:
-                    mine += 1
-                    if mine >= limit:
-                        break
-            if len(chunk) < chunk_size:
-                break
-            seq = chunk[-1][0] + 1
-        rows = rows[: self._too_big(rows)]
-        self._lane_rows = min(mine, len(rows))
+        if self.shared is None:
+            rows = self._log.read(self.shard.shard_key, self.next_seq, limit)
+            scanned = rows[-1][0] if rows else self.next_seq - 1
+        else:
+            rows, scanned = self.shared.read(self.lane, self.next_seq, limit)
+        fit = self._too_big(rows)
+        if fit < len(rows):
+            rows = rows[:fit]
+            scanned = rows[-1][0]
+        self._scanned = scanned
         return rows
+
+    def _skip_others(self, *, checkpoint: bool = True) -> bool:
+        """After a read that found none of this lane's records: move the position past the
+        other lanes' records it looked at. Returns whether it moved."""
+        if self._scanned < self.next_seq:
+            return False
+        if checkpoint:
+            self._checkpoint(self.position_key, self._scanned)
+        self.next_seq = self._scanned + 1
+        return True
 
     def _run(self) -> None:
         attempt = 0
@@ -233,6 +227,8 @@ class ShardPoller:
             return self._step_windowed(attempt)
         rows = self._window if self._window is not None else self._batch()
         if not rows:
+            if self._skip_others():
+                return attempt
             if self._exhausted():
                 return -1
             self._log.notifier.wait(
@@ -323,6 +319,10 @@ class ShardPoller:
         (spec §6.9); a failing final invocation is retried until it succeeds."""
         seconds = self.settings.tumbling_window
         rows = self._read()
+        if not rows and self._skip_others(checkpoint=self._window_start is None):
+            if self._window_start is not None:  # checkpointed with the window
+                self._window_last = self._scanned
+            return attempt
         clock = self._log.clock
         if self._window_start is None:
             if not rows:
@@ -444,8 +444,6 @@ class ShardPoller:
 
     def _matching(self, rows: Rows) -> Rows:
         """The records the mapping's FilterCriteria let through (all when it has none)."""
-        if self.lanes > 1:
-            rows = [r for r in rows if lane_of_record(r[2], self.lanes) == self.lane]
         filters = self.settings.filters
         if filters is None:
             return rows

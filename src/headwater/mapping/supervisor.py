@@ -23,8 +23,9 @@ from headwater.mapping.config import MappingConfig
 from headwater.mapping.failures import FailureSink, GivenUp, send
 from headwater.mapping.filtering import compile_filters
 from headwater.mapping.invoker import Invoker, Outcome
+from headwater.mapping.lanes import ShardLanes, lane_key
 from headwater.mapping.policy import REPORT_BATCH_ITEM_FAILURES, LadderSettings
-from headwater.mapping.poller import PollerSettings, ShardPoller, lane_key
+from headwater.mapping.poller import PollerSettings, ShardPoller
 from headwater.storage import rows
 from headwater.storage.store import Store, Txn
 from headwater.streams.log import StreamLog
@@ -182,9 +183,8 @@ class MappingSupervisor:
         # has noted its last position already, so the read below sees it; one still running
         # is left alone (judged on a stale position, its shard would be delivered twice).
         with self._lock:
-            running = {
-                key for key, poller in self._pollers.get(mapping.uuid, {}).items() if poller.alive
-            }
+            alive = {k: p for k, p in self._pollers.get(mapping.uuid, {}).items() if p.alive}
+        running = set(alive)
         self._flush_positions()
         checkpoints = self.store.read(lambda conn: rows.load_checkpoints(conn, mapping.uuid))
         settings = PollerSettings(
@@ -222,9 +222,16 @@ class MappingSupervisor:
             parent = shard.parent_shard_id
             if parent is not None and parent in known and parent not in done:
                 continue  # the parent still has records to deliver
+            # The shard's lanes share one reader: a lane started again joins its running lanes'.
+            keys = [lane_key(shard.shard_id, lane, lanes) for lane in range(lanes)]
+            shared = next((alive[key].shared for key in keys if key in alive), None)
+            if lanes > 1 and shared is None:
+                shared = ShardLanes(self.streams, shard.shard_key, lanes)
             for lane, start in enumerate(starts):
-                if lane_key(shard.shard_id, lane, lanes) in running:
+                if keys[lane] in running:
                     continue
+                if shard.end_seq is not None and start > shard.end_seq:
+                    continue  # this lane is done with its closed shard; others are not yet
                 started.append(
                     ShardPoller(
                         settings,
@@ -237,6 +244,7 @@ class MappingSupervisor:
                         finished=partial(self._shard_finished, mapping.uuid),
                         on_failure=partial(self._on_failure, mapping.uuid),
                         lane=(lane, lanes),
+                        shared=shared,
                     )
                 )
         with self._lock:
