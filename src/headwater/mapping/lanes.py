@@ -1,8 +1,9 @@
 """ParallelizationFactor: the lanes of a shard, and one scan of the shard that feeds them all.
 
-With ParallelizationFactor N a shard has N lane pollers. A record belongs to the lane its item's
-key hashes to (``lane_of_record``), so one item's records always go to the same lane and keep
-their order there. Each lane keeps its own durable position (``lane_key``): every record of the
+With ParallelizationFactor N a shard has N lane pollers. A record belongs to the lane its
+partition key hashes to (``lane_of_record``), as on AWS, so the records of one partition key
+(every item in it, whatever its sort key) go to the same lane and keep their order there.
+Each lane keeps its own durable position (``lane_key``): every record of the
 lane up to it has been processed; the records of other lanes in between are not its business.
 
 A lane must not read and parse the whole shard for itself: that would multiply the work by N.
@@ -19,12 +20,11 @@ from __future__ import annotations
 import threading
 import zlib
 from collections import deque
-from typing import Any, Final
+from typing import Final
 
 import orjson
 
-from headwater.model.keys import key_string
-from headwater.model.numbers import parse_number
+from headwater.model.key_encoding import encode_key
 from headwater.streams.log import StreamLog
 
 Row = tuple[int, float, bytes]
@@ -37,48 +37,38 @@ MIN_CHUNK: Final = 100  # records read from the log at a time, at least
 
 
 def lane_key(shard_id: str, lane: int, lanes: int) -> str:
-    """Where a lane keeps its position (the shard id itself when there is one lane)."""
-    return shard_id if lanes == 1 else f"{shard_id}#{lane}/{lanes}"
+    """Where a lane keeps its position (the shard id itself when there is one lane). The
+    ``pk`` marks lanes chosen by partition key: positions saved under an older choice (the
+    whole item key, ``shard#i/n``) do not belong to these lanes (see ``lane_starts``)."""
+    return shard_id if lanes == 1 else f"{shard_id}#pk{lane}/{lanes}"
 
 
-def key_bytes(keys: dict[str, Any]) -> bytes:
-    """``key_string(keys).encode()``, the identity lanes hash, made without ``json.dumps`` (a
-    few times faster). The bytes must stay exactly the same: a lane's durable position is only
-    right for the records the same hash gives it. For a key of strings and binaries (each value
-    one ``{"S": text}`` or ``{"B": base64}``) orjson writes the same bytes; numbers are put in
-    canonical form first, and anything unusual goes to ``key_string`` itself."""
-    for value in keys.values():
-        if len(value) != 1 or "N" in value:
-            return _canonical_key_bytes(keys)
-    return _sorted_json(keys)
-
-
-def _canonical_key_bytes(keys: dict[str, Any]) -> bytes:
-    canonical: dict[str, Any] = {}
-    for name, value in keys.items():
-        if len(value) != 1:
-            return key_string(keys).encode()
-        number = value.get("N")
-        if number is None:
-            canonical[name] = value
-        elif type(number) is str:
-            canonical[name] = {"N": parse_number(number).text()}
-        else:
-            return key_string(keys).encode()
-    return _sorted_json(canonical)
-
-
-def _sorted_json(keys: dict[str, Any]) -> bytes:
-    try:
-        return orjson.dumps(keys, option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate, say)
-        return key_string(keys).encode()
-
-
-def lane_of_record(record: bytes, lanes: int) -> int:
-    """The lane a stream record (its stored JSON) belongs to: by its item's key."""
+def lane_of_record(record: bytes, lanes: int, hash_name: str) -> int:
+    """The lane a stream record (its stored JSON) belongs to: by its partition key's value
+    (``hash_name``), in the same canonical byte form the table stores keys in."""
     keys = orjson.loads(record)["dynamodb"]["Keys"]
-    return zlib.crc32(key_bytes(keys)) % lanes
+    return zlib.crc32(encode_key(keys[hash_name])) % lanes
+
+
+def lane_starts(
+    checkpoints: dict[str, int], shard_id: str, lanes: int
+) -> tuple[list[int | None], dict[str, int]]:
+    """Where each of a shard's ``lanes`` lanes resumes: its own saved position, else the lowest
+    position saved for that shard under any other setting (a ParallelizationFactor changed,
+    or the position a mapping at LATEST was created with), else None (the shard's start).
+
+    The lowest is the one safe choice: under the old setting, every record up to it was done
+    by every lane; the records between it and an old lane's position are delivered again
+    (at-least-once), none is skipped. Also returns those other positions (key → position):
+    once the new lanes have positions of their own, they can go."""
+    own = [lane_key(shard_id, lane, lanes) for lane in range(lanes)]
+    others = {
+        key: seq
+        for key, seq in checkpoints.items()
+        if (key == shard_id or key.startswith(shard_id + "#")) and key not in own
+    }
+    fallback = min(others.values()) if others else None
+    return [checkpoints.get(key, fallback) for key in own], others
 
 
 class _Batch:
@@ -108,10 +98,11 @@ class ShardLanes:
     window does).
     """
 
-    def __init__(self, log: StreamLog, shard_key: int, lanes: int) -> None:
+    def __init__(self, log: StreamLog, shard_key: int, lanes: int, hash_name: str) -> None:
         self._log = log
         self.shard_key = shard_key
         self.lanes = lanes
+        self.hash_name = hash_name
         self.max_lane_bytes = MAX_LANE_BYTES
         self._lock = threading.Lock()
         self._frontier: int | None = None  # set by the first read
@@ -160,11 +151,12 @@ class ShardLanes:
         assert self._frontier is not None
         chunk_size = max(batch.limit, MIN_CHUNK)
         buffers, sizes, lanes = self._buffers, self._bytes, self.lanes
+        hash_name = self.hash_name
         while not batch.full and budget > 0:
             chunk = self._log.read(self.shard_key, self._frontier, chunk_size)
             for row in chunk:
                 record = row[2]
-                owner = lane_of_record(record, lanes)
+                owner = lane_of_record(record, lanes, hash_name)
                 buffers[owner].append(row)
                 sizes[owner] += len(record) + ROW_OVERHEAD
                 if owner == lane and not batch.full:
@@ -195,7 +187,7 @@ class ShardLanes:
             for row in chunk:
                 if stop is not None and row[0] >= stop:
                     return stop - 1
-                if lane_of_record(row[2], self.lanes) == lane:
+                if lane_of_record(row[2], self.lanes, self.hash_name) == lane:
                     batch.add(row)
                     if batch.full:
                         return row[0]

@@ -89,13 +89,15 @@ class ShardPoller:
         self._report = report
         self._finished = finished
         self._on_failure = on_failure
-        # ParallelizationFactor: this poller delivers only the records whose item hashes to
-        # its lane, so one item's records stay in one lane, in order. The shard's lanes share
-        # one reader (``lanes.py``), so the shard is read and sorted once, not once per lane.
+        # ParallelizationFactor: this poller delivers only the records whose partition key
+        # hashes to its lane, so one key's records stay in one lane, in order. The shard's
+        # lanes share one reader (``lanes.py``): the shard is read and sorted once, not per lane.
         self.lane, self.lanes = lane
         self.position_key = lane_key(shard.shard_id, self.lane, self.lanes)
         if self.lanes > 1 and shared is None:
-            shared = ShardLanes(log_, shard.shard_key, self.lanes)
+            stream = log_.stream(settings.stream_arn)
+            hash_name = stream.key_schema[0][0] if stream is not None else ""
+            shared = ShardLanes(log_, shard.shard_key, self.lanes, hash_name)
         self.shared = shared if self.lanes > 1 else None
         self._scanned = start_seq - 1  # how far the last read looked (see ``_read``)
         self._last_request_id = ""

@@ -23,7 +23,7 @@ from headwater.mapping.config import MappingConfig
 from headwater.mapping.failures import FailureSink, GivenUp, send
 from headwater.mapping.filtering import compile_filters
 from headwater.mapping.invoker import Invoker, Outcome
-from headwater.mapping.lanes import ShardLanes, lane_key
+from headwater.mapping.lanes import ShardLanes, lane_key, lane_starts
 from headwater.mapping.policy import REPORT_BATCH_ITEM_FAILURES, LadderSettings
 from headwater.mapping.poller import PollerSettings, ShardPoller
 from headwater.storage import rows
@@ -208,14 +208,23 @@ class MappingSupervisor:
         lanes = max(1, mapping.parallelization_factor)
         done: set[str] = set()
         started: list[ShardPoller] = []
+        stream = self.streams.stream(mapping.event_source_arn)
+        hash_name = stream.key_schema[0][0] if stream is not None else ""
+        migrations: list[tuple[dict[str, int], list[str]]] = []
         for shard in shards:  # oldest first, so a parent is judged before its children
-            # A lane resumes from its own position, else from the shard's (LATEST at creation,
-            # or a position saved before ParallelizationFactor changed).
-            shard_position = checkpoints.get(shard.shard_id)
-            starts = []
-            for lane in range(lanes):
-                position = checkpoints.get(lane_key(shard.shard_id, lane, lanes), shard_position)
-                starts.append(position + 1 if position is not None else shard.start_seq)
+            # A lane resumes from its own position, else from the lowest one saved under
+            # another setting (LATEST at creation, or a ParallelizationFactor changed).
+            saved, others = lane_starts(checkpoints, shard.shard_id, lanes)
+            starts = [shard.start_seq if seq is None else seq + 1 for seq in saved]
+            keys = [lane_key(shard.shard_id, lane, lanes) for lane in range(lanes)]
+            if others and not running.intersection(others):
+                # The lanes take those positions as their own; the old ones can go.
+                adopted = {
+                    key: seq
+                    for key, seq in zip(keys, saved, strict=True)
+                    if seq is not None and key not in checkpoints
+                }
+                migrations.append((adopted, list(others)))
             if shard.end_seq is not None and not self.streams.read(shard.shard_key, min(starts), 1):
                 done.add(shard.shard_id)
                 continue
@@ -223,10 +232,9 @@ class MappingSupervisor:
             if parent is not None and parent in known and parent not in done:
                 continue  # the parent still has records to deliver
             # The shard's lanes share one reader: a lane started again joins its running lanes'.
-            keys = [lane_key(shard.shard_id, lane, lanes) for lane in range(lanes)]
             shared = next((alive[key].shared for key in keys if key in alive), None)
             if lanes > 1 and shared is None:
-                shared = ShardLanes(self.streams, shard.shard_key, lanes)
+                shared = ShardLanes(self.streams, shard.shard_key, lanes, hash_name)
             for lane, start in enumerate(starts):
                 if keys[lane] in running:
                     continue
@@ -247,6 +255,8 @@ class MappingSupervisor:
                         shared=shared,
                     )
                 )
+        if migrations:
+            self.store.write(partial(_migrate_positions, mapping.uuid, migrations))
         with self._lock:
             if self._closed:
                 return
@@ -392,3 +402,14 @@ class MappingSupervisor:
             uuids = list(self._pollers)
         for uuid in uuids:
             self._stop_pollers(uuid)
+
+
+def _migrate_positions(
+    uuid: str, migrations: list[tuple[dict[str, int], list[str]]], txn: Txn
+) -> None:
+    """Save the positions lanes took from another setting as their own, and drop the old ones
+    (one transaction: a crash leaves either the old positions or the new)."""
+    for adopted, stale in migrations:
+        for key, seq in adopted.items():
+            rows.save_checkpoint(txn.conn, uuid, key, seq)
+        rows.delete_checkpoints(txn.conn, uuid, stale)

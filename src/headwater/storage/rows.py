@@ -263,6 +263,13 @@ def save_checkpoint(conn: Conn, uuid: str, shard_id: str, seq: int) -> None:
     )
 
 
+def delete_checkpoints(conn: Conn, uuid: str, shard_ids: list[str]) -> None:
+    conn.executemany(
+        "DELETE FROM checkpoints WHERE mapping_uuid = ? AND shard_id = ?",
+        [(uuid, shard_id) for shard_id in shard_ids],
+    )
+
+
 def get_meta(conn: Conn, key: str) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])

@@ -16,17 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headwater.errors import ValidationError
 from headwater.mapping import lanes as lanes_module
 from headwater.mapping.config import MappingConfig
 from headwater.mapping.failures import GivenUp
 from headwater.mapping.invoker import Outcome
-from headwater.mapping.lanes import ShardLanes, key_bytes, lane_key, lane_of_record
+from headwater.mapping.lanes import ShardLanes, lane_key, lane_of_record, lane_starts
 from headwater.mapping.policy import LadderSettings
 from headwater.mapping.poller import PollerSettings, ShardPoller
 from headwater.mapping.supervisor import MappingSupervisor
-from headwater.model.keys import key_string
-from headwater.model.numbers import parse_number
+from headwater.model.key_encoding import encode_key
 from headwater.streams.log import StreamInfo
 from tests.unit.mapping.support import FakeInvoker, sequence_of, wait_until
 from tests.unit.streams.support import ACCOUNT, REGION, StreamWorld
@@ -34,52 +32,60 @@ from tests.unit.streams.support import ACCOUNT, REGION, StreamWorld
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:lanes"
 
 
-def old_lane(keys: dict[str, Any], lanes: int) -> int:
-    """How lanes were chosen before key_bytes: positions saved then must still hold."""
-    return zlib.crc32(key_string(keys).encode()) % lanes
+def pk_lane(pk: Any, lanes: int) -> int:
+    """The lane of a partition key value: crc32 of its stored key encoding."""
+    return zlib.crc32(encode_key(pk)) % lanes
 
 
 # -- which lane ---------------------------------------------------------------------------
 
 
-def _storable(text: str) -> bool:
-    try:
-        parse_number(text)
-    except ValidationError:
-        return False
-    return True
-
-
-_numbers = st.one_of(
-    st.integers(-(10**30), 10**30).map(str),
-    st.decimals(allow_nan=False, allow_infinity=False, places=5).map(str).filter(_storable),
-    st.sampled_from(["1E+2", "-0.50", "007", "1e-3", "0.000", "-0", "12.3400", "5E2"]),
-)
 _values = st.one_of(
     st.text(min_size=1).map(lambda s: {"S": s}),
-    _numbers.map(lambda n: {"N": n}),
+    st.integers(-(10**30), 10**30).map(lambda n: {"N": str(n)}),
     st.binary(min_size=1).map(lambda b: {"B": base64.b64encode(b).decode()}),
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.text(min_size=1, max_size=8), _values, min_size=1, max_size=2))
-def test_key_bytes_are_exactly_the_old_key_string(keys: dict[str, Any]) -> None:
-    decoded = orjson.loads(orjson.dumps(keys))  # as a poller sees them: parsed stored JSON
-    assert key_bytes(decoded) == key_string(decoded).encode()
-
-
-def test_lane_of_record_is_the_old_hash_of_the_item_key() -> None:
-    for i in range(200):
-        keys = {"pk": {"S": f"k{i}"}, "sk": {"N": str(i * 7 - 300)}}
+@settings(max_examples=200, deadline=None)
+@given(_values, st.lists(_values, min_size=1, max_size=5), st.integers(2, 10))
+def test_a_records_lane_is_its_partition_keys_whatever_the_sort_key(
+    pk: dict[str, Any], sort_keys: list[dict[str, Any]], lanes: int
+) -> None:
+    for sk in sort_keys:
+        keys = {"sk": sk, "pk": pk}
         record = orjson.dumps({"eventName": "INSERT", "dynamodb": {"Keys": keys}})
-        for lanes in (2, 3, 4, 10):
-            assert lane_of_record(record, lanes) == old_lane(keys, lanes)
+        assert lane_of_record(record, lanes, "pk") == pk_lane(pk, lanes)
+
+
+def test_numbers_written_differently_share_a_lane() -> None:
+    for text in ("1E+2", "100", "100.00", "1.0e2"):
+        record = orjson.dumps({"dynamodb": {"Keys": {"pk": {"N": text}}}})
+        assert lane_of_record(record, 4, "pk") == pk_lane({"N": "100"}, 4)
 
 
 def test_lane_keys_name_the_shard_alone_for_one_lane() -> None:
     assert lane_key("shardId-1", 0, 1) == "shardId-1"
-    assert lane_key("shardId-1", 2, 4) == "shardId-1#2/4"
+    assert lane_key("shardId-1", 2, 4) == "shardId-1#pk2/4"
+
+
+def test_lanes_resume_from_their_own_positions() -> None:
+    saved = {"s#pk0/2": 10, "s#pk1/2": 12, "other#pk0/2": 1}
+    assert lane_starts(saved, "s", 2) == ([10, 12], {})
+
+
+def test_new_lanes_start_at_the_lowest_position_of_another_setting() -> None:
+    # a factor change (4 -> 2), or positions saved by the item-key lanes of before
+    saved = {"s#0/4": 30, "s#1/4": 25, "s#2/4": 40, "s#3/4": 33, "t#pk0/2": 2}
+    starts, others = lane_starts(saved, "s", 2)
+    assert starts == [25, 25]
+    assert others == {"s#0/4": 30, "s#1/4": 25, "s#2/4": 40, "s#3/4": 33}
+    # one lane: the shard's own key; from lanes back to one
+    back = {"s#pk0/2": 7, "s#pk1/2": 5}
+    assert lane_starts(back, "s", 1) == ([5], back)
+    # LATEST at creation saved under the shard's own key; nothing saved at all
+    assert lane_starts({"s": 9}, "s", 3) == ([9, 9, 9], {"s": 9})
+    assert lane_starts({}, "s", 2) == ([None, None], {})
 
 
 # -- the shared reader ---------------------------------------------------------------------
@@ -91,7 +97,7 @@ def info(world: StreamWorld) -> StreamInfo:
 
 
 def lane_of_pk(pk: str, lanes: int) -> int:
-    return old_lane({"pk": {"S": pk}}, lanes)
+    return pk_lane({"S": pk}, lanes)
 
 
 def test_each_lane_reads_its_own_records_in_order_and_the_shard_is_parsed_once(
@@ -100,15 +106,15 @@ def test_each_lane_reads_its_own_records_in_order_and_the_shard_is_parsed_once(
     parsed: list[bytes] = []
     original = lanes_module.lane_of_record
 
-    def counting(record: bytes, lanes: int) -> int:
+    def counting(record: bytes, lanes: int, hash_name: str) -> int:
         parsed.append(record)
-        return original(record, lanes)
+        return original(record, lanes, hash_name)
 
     monkeypatch.setattr(lanes_module, "lane_of_record", counting)
     keys = [f"k{i % 17}" for i in range(120)]
     written = [world.append(info, key) for key in keys]
     shard = world.shard(info.arn)
-    shared = ShardLanes(world.log, shard.shard_key, 3)
+    shared = ShardLanes(world.log, shard.shard_key, 3, "pk")
     positions = [shard.start_seq] * 3
     got: list[list[int]] = [[], [], []]
     for _round in range(40):
@@ -128,7 +134,7 @@ def test_reading_the_same_stretch_again_gives_the_same_records(
     for i in range(30):
         world.append(info, f"k{i}")
     shard = world.shard(info.arn)
-    shared = ShardLanes(world.log, shard.shard_key, 2)
+    shared = ShardLanes(world.log, shard.shard_key, 2, "pk")
     first = shared.read(0, shard.start_seq, 4)
     shared.read(1, shard.start_seq, 100)  # the other lane moves the shared scan on
     assert shared.read(0, shard.start_seq, 4) == first
@@ -141,7 +147,7 @@ def test_a_lane_with_no_records_yet_looks_to_the_end_of_the_shard(
     others = [f"k{i}" for i in range(40) if lane_of_pk(f"k{i}", 2) == 1][:5]
     written = [world.append(info, key) for key in others]
     shard = world.shard(info.arn)
-    rows, scanned = ShardLanes(world.log, shard.shard_key, 2).read(0, shard.start_seq, 10)
+    rows, scanned = ShardLanes(world.log, shard.shard_key, 2, "pk").read(0, shard.start_seq, 10)
     assert rows == [] and scanned == written[-1]
 
 
@@ -163,7 +169,7 @@ def test_random_schedules_give_every_lane_exactly_its_records(
             written.append((world.append(info, key), key))
 
     append(rng.randrange(0, 60))
-    shared = ShardLanes(world.log, shard.shard_key, lanes)
+    shared = ShardLanes(world.log, shard.shard_key, lanes, "pk")
     shared.max_lane_bytes = rng.choice([1, 600, 3000, 10**9])
     positions = [shard.start_seq + rng.choice([0, 0, rng.randrange(0, 40)]) for _ in range(lanes)]
     first_position = list(positions)
@@ -224,7 +230,7 @@ class Ledger:
                 self.done[seq] = self.tick
 
     def checkpoint(self, position_key: str, seq: int) -> None:
-        lane = int(position_key.split("#")[1].split("/")[0])
+        lane = int(position_key.split("#pk")[1].split("/")[0])
         with self.lock:
             unfinished = [
                 s
@@ -299,7 +305,7 @@ def test_lane_pollers_finish_every_record_in_per_key_order_within_its_lane(
         ledger.keys = {world.append(info, key): key for key in keys}
         chaos = Chaos(seed, ledger)
         shard = world.shard(info.arn)
-        shared = ShardLanes(world.log, shard.shard_key, lanes)
+        shared = ShardLanes(world.log, shard.shard_key, lanes, "pk")
         shared.max_lane_bytes = memory  # 1: every lane reads the log alone, always
         ladder = LadderSettings(
             maximum_retry_attempts=retries, bisect_on_error=bisect, report_item_failures=True
