@@ -23,11 +23,15 @@ from headwater.expressions import (
     parse_update,
     updated_attributes,
 )
+from headwater.model.capacity import MODES, Capacity, read_units
+from headwater.model.size import item_size
 from headwater.runtime import Runtime
 from headwater.tables import indexes
 from headwater.tables.catalog import TableInfo
 from headwater.tables.control import StreamSpec, TableSpec, check_table_name
 from headwater.tables.index_rules import IndexSpec, IndexUpdate
+from headwater.tables.item_collections import CollectionMetrics
+from headwater.tables.items import WriteResult
 
 SHAPES = ShapeValidator("dynamodb")
 
@@ -66,6 +70,57 @@ def _return_values(body: Body, allowed: tuple[str, ...]) -> str:
 
 def _on_fail(body: Body) -> bool:
     return body.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+
+
+# -- ConsumedCapacity and ItemCollectionMetrics -------------------------------------------------
+
+
+def _units(total: float, read: float, write: float, split: bool) -> Body:
+    out: Body = {"CapacityUnits": total}
+    if split and read:
+        out["ReadCapacityUnits"] = read
+    if split and write:
+        out["WriteCapacityUnits"] = write
+    return out
+
+
+def capacity_member(entry: Capacity, mode: str | None, *, split: bool = False) -> Body:
+    """One table's ConsumedCapacity (``split``: Read/WriteCapacityUnits too, as transactions
+    give). TOTAL: the table's units plus its indexes' in CapacityUnits. INDEXES adds ``Table``
+    and, per secondary index the request wrote, ``GlobalSecondaryIndexes`` /
+    ``LocalSecondaryIndexes`` (AWS's API Reference, "ConsumedCapacity": "the amount of
+    throughput consumed on each global index affected by the operation"). INFERRED: an index
+    the write did not affect is left out, and so is a group with no index in it; GetItem and
+    BatchGetItem touch no index, so INDEXES gives them the table alone (the
+    ReturnConsumedCapacity documentation says so)."""
+    writes = entry.write + entry.index_write
+    out: Body = {"TableName": entry.table, **_units(entry.total, entry.read, writes, split)}
+    if mode == "INDEXES":
+        out["Table"] = _units(entry.read + entry.write, entry.read, entry.write, split)
+        for member, group in (
+            ("GlobalSecondaryIndexes", entry.global_indexes),
+            ("LocalSecondaryIndexes", entry.local_indexes),
+        ):
+            if group:
+                out[member] = {name: _units(u, 0.0, u, split) for name, u in group.items()}
+    return out
+
+
+def collection_member(metrics: CollectionMetrics) -> Body:
+    """One ItemCollectionMetrics entry: the collection's partition key and size range in GB."""
+    return {
+        "ItemCollectionKey": metrics.key,
+        "SizeEstimateRangeGB": [metrics.low_gb, metrics.high_gb],
+    }
+
+
+def _write_members(out: Body, mode: str | None, result: WriteResult) -> Body:
+    """Add what a PutItem, UpdateItem or DeleteItem was asked to return besides its item."""
+    if result.capacity is not None:
+        out["ConsumedCapacity"] = capacity_member(result.capacity, mode)
+    if result.collection is not None:
+        out["ItemCollectionMetrics"] = collection_member(result.collection)
+    return out
 
 
 def _projection(index: indexes.IndexDef) -> Body:
@@ -300,17 +355,24 @@ async def put_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     params = _params(body)
     condition = _condition(body, params)
     params.check_unused()
+    mode = body.get("ReturnConsumedCapacity")
+    metrics = body.get("ReturnItemCollectionMetrics") == "SIZE"
     future = rt.items.put_item(
         ctx.region,
         body["TableName"],
         body["Item"],
         condition=condition,
         return_old_on_fail=_on_fail(body),
+        measure=mode in MODES,
+        metrics=metrics,
     )
     result = await completed(future)
-    if returns == "ALL_OLD" and result.old is not None:
-        return {"Attributes": result.old}
-    return {}
+    out: Body = (
+        {"Attributes": result.old} if returns == "ALL_OLD" and result.old is not None else {}
+    )
+    if result.capacity is None and result.collection is None:
+        return out
+    return _write_members(out, mode, result)
 
 
 async def get_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body | bytes:
@@ -322,11 +384,30 @@ async def get_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body | bytes
     params.check_unused()
     # A point read runs on the event loop: a hop to the read pool costs more than the read.
     raw = rt.items.get_item_json(ctx.region, body["TableName"], body["Key"])
+    mode = body.get("ReturnConsumedCapacity")
+    if mode in MODES:
+        return _measured_get(body, mode, raw, projection)
     if raw is None:
         return {}
     if projection is None:
         return b'{"Item":' + raw + b"}"  # the stored JSON as it is: no parse, no re-encode
     return {"Item": apply_projection(orjson.loads(raw), projection)}
+
+
+def _measured_get(body: Body, mode: str, raw: bytes | None, projection: Any) -> Body | bytes:
+    """GetItem with ConsumedCapacity: the whole item's size counts, projected or not, 4 KB per
+    unit, halved unless ConsistentRead; a missing item costs the minimum (AWS's Developer
+    Guide, "Capacity unit consumption for read operations": GetItem)."""
+    item = orjson.loads(raw) if raw is not None else None
+    size = item_size(item) if item is not None else 0
+    units = read_units(size, consistent=bool(body.get("ConsistentRead")))
+    member = capacity_member(Capacity(body["TableName"], read=units), mode)
+    if item is None:
+        return {"ConsumedCapacity": member}
+    if projection is None:
+        assert raw is not None
+        return b'{"Item":' + raw + b',"ConsumedCapacity":' + orjson.dumps(member) + b"}"
+    return {"Item": apply_projection(item, projection), "ConsumedCapacity": member}
 
 
 async def delete_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
@@ -336,17 +417,21 @@ async def delete_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     params = _params(body)
     condition = _condition(body, params)
     params.check_unused()
+    mode = body.get("ReturnConsumedCapacity")
     future = rt.items.delete_item(
         ctx.region,
         body["TableName"],
         body["Key"],
         condition=condition,
         return_old_on_fail=_on_fail(body),
+        measure=mode in MODES,
+        metrics=body.get("ReturnItemCollectionMetrics") == "SIZE",
     )
     result = await completed(future)
-    if returns == "ALL_OLD" and result.old is not None:
-        return {"Attributes": result.old}
-    return {}
+    out: Body = (
+        {"Attributes": result.old} if returns == "ALL_OLD" and result.old is not None else {}
+    )
+    return _write_members(out, mode, result)
 
 
 async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
@@ -368,6 +453,7 @@ async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
             return old if old is not None else dict(key)
         return apply_update(plan, old, key, key_names)
 
+    mode = body.get("ReturnConsumedCapacity")
     future = rt.items.update_item(
         ctx.region,
         body["TableName"],
@@ -375,8 +461,15 @@ async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
         apply=apply,
         condition=condition,
         return_old_on_fail=_on_fail(body),
+        measure=mode in MODES,
+        metrics=body.get("ReturnItemCollectionMetrics") == "SIZE",
     )
     result = await completed(future)
+    return _write_members(_updated(returns, plan, result), mode, result)
+
+
+def _updated(returns: str, plan: Any, result: WriteResult) -> Body:
+    """UpdateItem's Attributes member, as ReturnValues asks."""
     old, new = result.old, result.new
     if returns == "NONE":
         return {}

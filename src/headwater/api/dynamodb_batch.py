@@ -8,14 +8,15 @@ then one call into the table layer (``tables/batch.py``, ``tables/transactions.p
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
 from headwater.api.completions import completed
 from headwater.api.context import RequestContext
-from headwater.api.dynamodb import SHAPES
+from headwater.api.dynamodb import SHAPES, capacity_member, collection_member
 from headwater.errors import ValidationError
 from headwater.expressions import (
     ExpressionParams,
@@ -25,9 +26,11 @@ from headwater.expressions import (
     parse_projection,
     parse_update,
 )
+from headwater.model.capacity import MODES, Capacity
 from headwater.runtime import Runtime
 from headwater.tables.batch import BatchOps, GetSpec, WriteSpec
-from headwater.tables.transactions import KINDS, Capacity, GetAction, TransactionOps, WriteAction
+from headwater.tables.item_collections import CollectionMetrics
+from headwater.tables.transactions import KINDS, GetAction, TransactionOps, WriteAction
 
 Body = dict[str, Any]
 Handler = Callable[[Runtime, RequestContext, Body], Awaitable[Body]]
@@ -98,29 +101,41 @@ def _projection(spec: Body) -> Projection | None:
 def consumed_capacity(
     mode: str | None, capacity: Sequence[Capacity], *, split: bool
 ) -> list[Body] | None:
-    """The ConsumedCapacity member; ``split`` adds Read/WriteCapacityUnits (transactions)."""
-    if mode not in ("TOTAL", "INDEXES"):
+    """The ConsumedCapacity member, one entry per table; ``split`` adds
+    Read/WriteCapacityUnits (transactions)."""
+    if mode not in MODES:
         return None
-    out: list[Body] = []
-    for entry in capacity:
-        units: Body = {"CapacityUnits": entry.read + entry.write}
-        if split and entry.read:
-            units["ReadCapacityUnits"] = entry.read
-        if split and entry.write:
-            units["WriteCapacityUnits"] = entry.write
-        row: Body = {"TableName": entry.table, **units}
-        if mode == "INDEXES":
-            row["Table"] = dict(units)
-        out.append(row)
-    return out
+    return [capacity_member(entry, mode, split=split) for entry in capacity]
 
 
-def _finish(out: Body, body: Body, capacity: list[Capacity], *, split: bool) -> Body:
+def _wants(body: Body) -> tuple[bool, bool]:
+    """Whether the request asks for capacity units, and for item collection metrics."""
+    measure = body.get("ReturnConsumedCapacity") in MODES
+    return measure, body.get("ReturnItemCollectionMetrics") == "SIZE"
+
+
+def _finish(
+    out: Body,
+    body: Body,
+    capacity: list[Capacity],
+    *,
+    split: bool,
+    collections: Iterable[CollectionMetrics] = (),
+    names: dict[str, str] | None = None,
+) -> Body:
+    """Add ConsumedCapacity and ItemCollectionMetrics when asked. ItemCollectionMetrics maps
+    each table (by the name the request gave, ``names``) to the collections written in it; only
+    tables with local secondary indexes have item collections, so it is ``{}`` without them
+    (AWS's API Reference, "BatchWriteItem" / "TransactWriteItems": ItemCollectionMetrics)."""
     consumed = consumed_capacity(body.get("ReturnConsumedCapacity"), capacity, split=split)
     if consumed is not None:
         out["ConsumedCapacity"] = consumed
     if body.get("ReturnItemCollectionMetrics") == "SIZE":
-        out["ItemCollectionMetrics"] = {}  # no local secondary indexes, so no item collections
+        by_table: Body = {}
+        for metrics in collections:
+            name = (names or {}).get(metrics.table, metrics.table)
+            by_table.setdefault(name, []).append(collection_member(metrics))
+        out["ItemCollectionMetrics"] = by_table
     return out
 
 
@@ -172,12 +187,16 @@ async def batch_write_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body
     SHAPES.validate("BatchWriteItem", body)
     requested: dict[str, list[Body]] = body["RequestItems"]
     specs = [_write_spec(name, requests) for name, requests in requested.items()]
-    units = await completed(BatchOps(rt.items).batch_write(ctx.region, specs))
+    measure, metrics = _wants(body)
+    ops = BatchOps(rt.items)
+    outcome = await completed(ops.batch_write(ctx.region, specs, measure=measure, metrics=metrics))
+    names = {spec.table: name for name, spec in zip(requested, specs, strict=True)}
     capacity = [
-        Capacity(name, write=units.get(spec.table, 0.0))
-        for name, spec in zip(requested, specs, strict=True)
+        replace(outcome.capacity.get(spec.table) or Capacity(spec.table), table=name)
+        for name, spec in (zip(requested, specs, strict=True) if measure else ())
     ]
-    return _finish({"UnprocessedItems": {}}, body, capacity, split=False)
+    out: Body = {"UnprocessedItems": {}}
+    return _finish(out, body, capacity, split=False, collections=outcome.collections, names=names)
 
 
 # -- TransactWriteItems -----------------------------------------------------------------------
@@ -222,11 +241,17 @@ def request_digest(body: Body) -> str:
 async def transact_write_items(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     SHAPES.validate("TransactWriteItems", body)
     actions = [_write_action(entry) for entry in body["TransactItems"]]
+    measure, metrics = _wants(body)
     future = TransactionOps(rt.items, rt.clock).write(
-        ctx.region, actions, token=body.get("ClientRequestToken"), digest=request_digest(body)
+        ctx.region,
+        actions,
+        token=body.get("ClientRequestToken"),
+        digest=request_digest(body),
+        measure=measure,
+        metrics=metrics,
     )
     outcome = await completed(future)
-    return _finish({}, body, outcome.capacity, split=True)
+    return _finish({}, body, outcome.capacity, split=True, collections=outcome.collections)
 
 
 # -- TransactGetItems -------------------------------------------------------------------------

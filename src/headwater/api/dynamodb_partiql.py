@@ -13,14 +13,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import orjson
 
 from headwater.api.completions import completed
 from headwater.api.context import RequestContext
-from headwater.api.dynamodb import SHAPES
+from headwater.api.dynamodb import SHAPES, capacity_member
 from headwater.api.dynamodb_batch import consumed_capacity, request_digest
 from headwater.errors import (
     ConditionalCheckFailed,
@@ -31,7 +31,7 @@ from headwater.errors import (
     SerializationError,
     ValidationError,
 )
-from headwater.model.capacity import consumed, read_units
+from headwater.model.capacity import MODES, Capacity, per_table, read_units
 from headwater.model.types import AttrValue
 from headwater.model.values import validate_item, validate_value
 from headwater.runtime import Runtime
@@ -45,7 +45,6 @@ from headwater.tables.partiql_parse import (
     Update,
     parse_statement,
 )
-from headwater.tables.transactions import Capacity
 
 Body = dict[str, Any]
 Handler = Callable[[Runtime, RequestContext, Body], Awaitable[Body]]
@@ -117,13 +116,10 @@ def decode_token(body: Body) -> Body | None:
 # -- capacity -------------------------------------------------------------------------------
 
 
-def _one_table(mode: str | None, table: str, units: float) -> Body | None:
-    if mode not in ("TOTAL", "INDEXES"):
+def _one_table(mode: str | None, capacity: Capacity | None) -> Body | None:
+    if mode not in MODES or capacity is None:
         return None
-    capacity: Body = dict(consumed(table, units))
-    if mode == "INDEXES":
-        capacity["Table"] = {"CapacityUnits": units}
-    return capacity
+    return capacity_member(capacity, mode)
 
 
 # -- ExecuteStatement -----------------------------------------------------------------------
@@ -144,7 +140,7 @@ async def execute_statement(rt: Runtime, ctx: RequestContext, body: Body) -> Bod
                 statement,
                 limit=None if limit is None else int(limit),
                 start_key=decode_token(body),
-                measure=mode in ("TOTAL", "INDEXES"),
+                measure=mode in MODES,
             )
         )
         out: Body = {"Items": page.items}
@@ -152,12 +148,13 @@ async def execute_statement(rt: Runtime, ctx: RequestContext, body: Body) -> Bod
             out["NextToken"] = encode_token(body, page.last_key)
             out["LastEvaluatedKey"] = page.last_key
         units = read_units(page.read_bytes, consistent=bool(body.get("ConsistentRead")))
-        capacity = _one_table(mode, page.table, units)
+        capacity = _one_table(mode, Capacity(page.table, read=units))
     else:
-        future = ops.write(ctx.region, statement, return_old_on_fail=_on_fail(body))
+        on_fail = _on_fail(body)
+        future = ops.write(ctx.region, statement, return_old_on_fail=on_fail, measure=mode in MODES)
         outcome = await completed(future)
         out = {"Items": outcome.items}
-        capacity = _one_table(mode, outcome.table, outcome.units)
+        capacity = _one_table(mode, outcome.capacity)
     if capacity is not None:
         out["ConsumedCapacity"] = capacity
     return out
@@ -221,22 +218,14 @@ async def batch_execute_statement(rt: Runtime, ctx: RequestContext, body: Body) 
         for entry, item in zip(entries, parsed, strict=True):
             assert not isinstance(item, Select | Exists)
             writes.append((item, _on_fail(entry)))
-        results = await completed(ops.batch_write(ctx.region, writes))
-        spent = [Capacity(r.table, write=r.units) for r in results if r.table and r.units]
+        measure = body.get("ReturnConsumedCapacity") in MODES
+        results = await completed(ops.batch_write(ctx.region, writes, measure=measure))
+        spent = [r.capacity for r in results if r.capacity is not None]
     out: Body = {"Responses": [_batch_response(result) for result in results]}
-    capacity = consumed_capacity(body.get("ReturnConsumedCapacity"), _per_table(spent), split=False)
+    capacity = consumed_capacity(body.get("ReturnConsumedCapacity"), per_table(spent), split=False)
     if capacity is not None:
         out["ConsumedCapacity"] = capacity
     return out
-
-
-def _per_table(spent: Sequence[Capacity]) -> list[Capacity]:
-    totals: dict[str, list[float]] = {}
-    for entry in spent:
-        units = totals.setdefault(entry.table, [0.0, 0.0])
-        units[0] += entry.read
-        units[1] += entry.write
-    return [Capacity(table, read, write) for table, (read, write) in totals.items()]
 
 
 # -- ExecuteTransaction ---------------------------------------------------------------------
@@ -266,6 +255,7 @@ async def execute_transaction(rt: Runtime, ctx: RequestContext, body: Body) -> B
             writes,
             token=body.get("ClientRequestToken"),
             digest=request_digest(body),
+            measure=mode in MODES,
         )
         capacity = (await completed(future)).capacity
     consumed_units = consumed_capacity(mode, capacity, split=True)

@@ -17,13 +17,15 @@ import orjson
 
 from headwater.errors import ValidationError
 from headwater.expressions import Projection, apply_projection
-from headwater.model.capacity import read_units, write_units
+from headwater.model.capacity import Capacity, item_write_units, read_units
 from headwater.model.keys import key_string
 from headwater.model.size import item_size
 from headwater.model.values import validate_item
 from headwater.storage import rows
 from headwater.storage.store import Txn
+from headwater.tables import item_collections
 from headwater.tables.catalog import TableInfo
+from headwater.tables.item_collections import CollectionMetrics
 from headwater.tables.items import ITEM_TOO_BIG, MAX_ITEM_BYTES, ItemOps, storage_key
 
 Item = dict[str, Any]
@@ -69,6 +71,15 @@ class WriteSpec:
 
     table: str
     requests: list[tuple[str, Any]]
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What a BatchWriteItem consumed, by table (only when asked: ``measure``), and the item
+    collections it touched (only when asked: ``metrics``; tables with LSIs)."""
+
+    capacity: dict[str, Capacity] = field(default_factory=dict)
+    collections: list[CollectionMetrics] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -133,8 +144,16 @@ class BatchOps:
 
     # -- BatchWriteItem --------------------------------------------------------------------
 
-    def batch_write(self, region: str, specs: list[WriteSpec]) -> Future[dict[str, float]]:
-        """One writer job for the whole batch; the future gives write units per table."""
+    def batch_write(
+        self,
+        region: str,
+        specs: list[WriteSpec],
+        *,
+        measure: bool = False,
+        metrics: bool = False,
+    ) -> Future[WriteOutcome]:
+        """One writer job for the whole batch; the future gives the units per table (when
+        ``measure``) and the item collections written (when ``metrics``)."""
         if sum(len(spec.requests) for spec in specs) > MAX_WRITES:
             raise ValidationError(TOO_MANY_WRITES)
         checked: list[list[tuple[str, Item]]] = []
@@ -169,17 +188,24 @@ class BatchOps:
                 writes.append(_Write(key, *storage_key(info, key), new))
             plan.append((info, writes))
 
-        def job(txn: Txn) -> dict[str, float]:
-            units: dict[str, float] = {}
+        def job(txn: Txn) -> WriteOutcome:
+            outcome = WriteOutcome()
+            written: list[tuple[TableInfo, Item, bytes]] = []
             for info, writes in plan:
                 cur = self.items.current(info)
-                spent = units.setdefault(cur.name, 0.0)
+                spent = (
+                    outcome.capacity.setdefault(cur.name, Capacity(cur.name)) if measure else None
+                )
                 for w in writes:
                     old = self.items.load(txn, cur, w.hk, w.rk)
-                    self.items.save(txn, cur, w.key, w.hk, w.rk, old, w.new)
-                    spent += write_units(max(_size(old), _size(w.new)))
-                units[cur.name] = spent
-            return units
+                    self.items.save(txn, cur, w.key, w.hk, w.rk, old, w.new, spent=spent)
+                    if spent is not None:
+                        spent.write += item_write_units(old, w.new)
+                    if metrics:
+                        written.append((cur, w.key, w.hk))
+            if metrics:
+                outcome.collections.extend(item_collections.measure_all(txn, written))
+            return outcome
 
         return self.items.store.submit(job)
 

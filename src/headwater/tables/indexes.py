@@ -31,8 +31,10 @@ from headwater.expressions.ast import (
     SetAction,
     UpdatePlan,
 )
+from headwater.model.capacity import Capacity
 from headwater.model.compare import b64_bytes, utf8
 from headwater.model.keys import HASH_TOO_LONG, RANGE_TOO_LONG, KeySchema, encode_key
+from headwater.model.size import item_size
 from headwater.model.types import AttrValue, type_of
 from headwater.storage import index_rows
 
@@ -295,10 +297,26 @@ def check_update_plan(info: TableInfo, plan: UpdatePlan) -> None:
 
 
 def maintain(
-    txn: Txn, info: TableInfo, table_key: TableKey, old: Item | None, new: Item | None
+    txn: Txn,
+    info: TableInfo,
+    table_key: TableKey,
+    old: Item | None,
+    new: Item | None,
+    spent: Capacity | None = None,
 ) -> None:
     """Make every index agree with the item at ``table_key`` changing from ``old`` to ``new``
-    (None: absent), inside the job's transaction."""
+    (None: absent), inside the job's transaction. ``spent`` (given only when the request asked
+    for capacity units) is charged one write per index row written, of that row's size.
+
+    AWS's Developer Guide, "Global secondary indexes" / "Provisioned throughput considerations"
+    (GSI.html#GSI.ThroughputConsiderations.Writes) and "Local secondary indexes" / "Write
+    capacity units" (LSI.html#LSI.ThroughputConsiderations.Writes): an item that enters an index
+    costs one write, one that leaves it one write, a change of its index key two (delete the
+    old entry, put the new), a change of only its projected attributes one, and an item in the
+    index neither before nor after nothing. Each write is sized by the index entry (table and
+    index keys plus the projected attributes), one unit per 1 KB. INFERRED: the write that
+    replaces an entry in place is sized by the larger of the old and new entries, as a table
+    write is; the 100 bytes of per-entry overhead AWS adds count for storage, not for writes."""
     conn = txn.conn
     for index in info.indexes:
         if not index.maintained:
@@ -307,12 +325,23 @@ def maintain(
         new_key = entry_key(index, new) if new is not None else None
         if old_key is not None and old_key != new_key:
             index_rows.delete_entry(conn, info.table_id, index.name, old_key, table_key)
+            if spent is not None:
+                assert old is not None
+                before = project(index, info.key_schema, old)
+                spent.add_index_write(index.name, index.is_global, item_size(before))
         if new_key is None:
             continue
         assert new is not None
         shown = project(index, info.key_schema, new)
-        if old_key == new_key and old is not None and project(index, info.key_schema, old) == shown:
-            continue
+        if old_key == new_key and old is not None:
+            before = project(index, info.key_schema, old)
+            if before == shown:
+                continue
+            if spent is not None:
+                size = max(item_size(before), item_size(shown))
+                spent.add_index_write(index.name, index.is_global, size)
+        elif spent is not None:
+            spent.add_index_write(index.name, index.is_global, item_size(shown))
         index_rows.put_entry(
             conn, info.table_id, index.name, new_key, table_key, orjson.dumps(shown)
         )

@@ -3,6 +3,13 @@
 Each write is ONE writer job that reads the current item, checks the condition, writes the new
 item and appends its stream record, so the item and its record commit (or vanish) together.
 Writes return futures: the HTTP layer awaits them without blocking its event loop.
+
+Capacity units and item collection metrics are computed only when the request asks for them
+(``measure`` / ``metrics``): without them a write sizes nothing it does not have to.
+A write whose condition fails consumes write capacity on AWS too (the Developer Guide's
+"Condition expressions": the units of the existing item, at least one), but AWS's
+ConditionalCheckFailedException carries no ConsumedCapacity (botocore's model gives it only
+``message`` and ``Item``), so there is nothing to report for it.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import orjson
 
 from headwater.errors import ConditionalCheckFailed, ResourceNotFound, ValidationError
 from headwater.expressions import evaluate_condition
+from headwater.model.capacity import Capacity, item_write_units
 from headwater.model.keys import encode_key
 from headwater.model.size import item_size
 from headwater.model.values import validate_sized_item
@@ -23,8 +31,9 @@ from headwater.storage import rows
 from headwater.storage.store import Store, Txn
 from headwater.streams.log import StreamLog
 from headwater.streams.records import event_name
-from headwater.tables import indexes
+from headwater.tables import indexes, item_collections
 from headwater.tables.catalog import Catalog, TableInfo
+from headwater.tables.item_collections import CollectionMetrics
 
 Item = dict[str, Any]
 MAX_ITEM_BYTES = 400 * 1024
@@ -32,10 +41,15 @@ ITEM_TOO_BIG = "Item size has exceeded the maximum allowed size"
 UPDATE_TOO_BIG = "Item size to update has exceeded the maximum allowed size"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WriteResult:
+    """What a write did (not frozen: built on every PutItem, and a frozen dataclass costs
+    several times as much to build; nothing changes one once made)."""
+
     old: Item | None
     new: Item | None
+    capacity: Capacity | None = None  # only when the request asked for units
+    collection: CollectionMetrics | None = None  # only when asked, for tables with LSIs
 
 
 def storage_key(info: TableInfo, key: Item) -> tuple[bytes, bytes]:
@@ -98,12 +112,15 @@ class ItemOps:
         old: Item | None,
         new: Item | None,
         stored: bytes | None = None,
+        spent: Capacity | None = None,
     ) -> bool:
         """Make the row hold ``new`` (None: delete it), keep the table's secondary indexes in
         step and append its stream record, in the job's transaction. A write that changes
         nothing touches none of them; returns whether the item changed. A ``new`` item whose
         index key values no index may hold raises AWS's ValidationError before anything is
-        written. ``stored`` is ``new`` as JSON, when the caller has it already."""
+        written. ``stored`` is ``new`` as JSON, when the caller has it already. ``spent`` (only
+        when the request asked for units) is charged the index writes; the caller charges the
+        table's own write."""
         if event_name(old, new) is None:
             return False
         if new is not None and info.indexes:
@@ -114,13 +131,32 @@ class ItemOps:
             data = stored if stored is not None else orjson.dumps(new)
             rows.put_item(txn.conn, info.table_id, hk, rk, data)
         if info.indexes:
-            indexes.maintain(txn, info, (hk, rk), old, new)
+            indexes.maintain(txn, info, (hk, rk), old, new, spent)
         self.emit(txn, info, key, old, new)
         return True
 
     # The names these pieces had before batch writes and transactions shared them.
     _current = current
     _emit = emit
+
+    def _reported(
+        self,
+        txn: Txn,
+        info: TableInfo,
+        key: Item,
+        hk: bytes,
+        old: Item | None,
+        new: Item | None,
+        spent: Capacity | None,
+        metrics: bool,
+        new_size: int | None = None,
+    ) -> WriteResult:
+        """The result of a write asked for units (``spent``: it holds the index writes already;
+        the table's own write is added here) or item collection metrics (``metrics``)."""
+        if spent is not None:
+            spent.write += item_write_units(old, new, new_size=new_size)
+        collection = item_collections.measure(txn, info, key, hk) if metrics else None
+        return WriteResult(old, new, spent, collection)
 
     def _check(self, condition: Any, old: Item | None, return_old_on_fail: bool) -> None:
         if condition is not None and not evaluate_condition(condition, old):
@@ -138,7 +174,10 @@ class ItemOps:
         *,
         condition: Any = None,
         return_old_on_fail: bool = False,
+        measure: bool = False,
+        metrics: bool = False,
     ) -> Future[WriteResult]:
+        """``measure``: report capacity units; ``metrics``: item collection metrics."""
         item, size = validate_sized_item(item)
         info = self.table(region, name)
         ks = info.key_schema
@@ -158,11 +197,18 @@ class ItemOps:
                 # The same item again (validated items are canonical, so equal JSON is an equal
                 # item): the old item is this one, and there is nothing to write or record.
                 self._check(condition, item, return_old_on_fail)
+                if measure or metrics:  # AWS still charges the write
+                    spent = Capacity(cur.name) if measure else None
+                    return self._reported(txn, cur, key, hk, item, item, spent, metrics, size)
                 return WriteResult(item, item)
             old = orjson.loads(raw) if raw is not None else None
             self._check(condition, old, return_old_on_fail)
-            self.save(txn, cur, key, hk, rk, old, item, stored)
-            return WriteResult(old, item)
+            if not (measure or metrics):
+                self.save(txn, cur, key, hk, rk, old, item, stored)
+                return WriteResult(old, item)
+            spent = Capacity(cur.name) if measure else None
+            self.save(txn, cur, key, hk, rk, old, item, stored, spent)
+            return self._reported(txn, cur, key, hk, old, item, spent, metrics, size)
 
         return self.store.submit(job)
 
@@ -189,6 +235,8 @@ class ItemOps:
         *,
         condition: Any = None,
         return_old_on_fail: bool = False,
+        measure: bool = False,
+        metrics: bool = False,
     ) -> Future[WriteResult]:
         info = self.table(region, name)
         key = info.key_schema.validate_key(key)
@@ -198,7 +246,10 @@ class ItemOps:
             cur = self.current(info)
             old = self.load(txn, cur, hk, rk)
             self._check(condition, old, return_old_on_fail)
-            self.save(txn, cur, key, hk, rk, old, None)
+            spent = Capacity(cur.name) if measure else None
+            self.save(txn, cur, key, hk, rk, old, None, spent=spent)
+            if measure or metrics:
+                return self._reported(txn, cur, key, hk, old, None, spent, metrics)
             return WriteResult(old, None)
 
         return self.store.submit(job)
@@ -214,6 +265,8 @@ class ItemOps:
         apply: Callable[[Item | None, Item], Item | None],
         condition: Any = None,
         return_old_on_fail: bool = False,
+        measure: bool = False,
+        metrics: bool = False,
     ) -> Future[WriteResult]:
         """``apply(old, key)`` returns the new item (None: no update expression and no item)."""
         info = self.table(region, name)
@@ -225,13 +278,19 @@ class ItemOps:
             old = self.load(txn, cur, hk, rk)
             self._check(condition, old, return_old_on_fail)
             new = apply(old, key)
+            spent = Capacity(cur.name) if measure else None
             if new is None:
+                if measure or metrics:
+                    return self._reported(txn, cur, key, hk, old, None, spent, metrics)
                 return WriteResult(old, None)
             if cur.indexes:
                 indexes.check_item(cur, new, update=True)
-            if item_size(new) > MAX_ITEM_BYTES:
+            size = item_size(new)
+            if size > MAX_ITEM_BYTES:
                 raise ValidationError(UPDATE_TOO_BIG)
-            self.save(txn, cur, key, hk, rk, old, new)
+            self.save(txn, cur, key, hk, rk, old, new, spent=spent)
+            if measure or metrics:
+                return self._reported(txn, cur, key, hk, old, new, spent, metrics, size)
             return WriteResult(old, new)
 
         return self.store.submit(job)

@@ -47,7 +47,7 @@ from headwater.expressions.ast import (
     Path,
 )
 from headwater.expressions.key_condition import KeyPredicate
-from headwater.model.capacity import read_units, write_units
+from headwater.model.capacity import Capacity, item_write_units, read_units
 from headwater.model.keys import KeySchema
 from headwater.model.size import item_size
 from headwater.model.values import validate_item
@@ -102,11 +102,12 @@ class SelectPage:
 
 @dataclass(frozen=True)
 class WriteOutcome:
-    """What one write statement returned (its RETURNING items) and the units it used."""
+    """What one write statement returned (its RETURNING items) and the units it used (only
+    when asked)."""
 
     table: str
     items: list[Item]
-    units: float
+    capacity: Capacity | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ class BatchResult:
     table: str | None
     item: Item | None = None
     error: HeadwaterError | None = None
-    units: float = 0.0
+    units: float = 0.0  # a read's
+    capacity: Capacity | None = None  # a write's, when asked
 
 
 @dataclass(frozen=True)
@@ -209,23 +211,30 @@ class PartiQLOps:
             )
         return None
 
-    def _run(self, txn: Txn, write: _Write) -> WriteOutcome:
+    def _run(self, txn: Txn, write: _Write, measure: bool) -> WriteOutcome:
         target = write.target
         info = self.items.current(target.info)
         old = self.items.load(txn, info, target.hk, target.rk)
         new = self._apply(write, old)
-        self.items.save(txn, info, target.key, target.hk, target.rk, old, new)
-        units = write_units(max(_size(old), _size(new)))
-        return WriteOutcome(info.name, _returned(write.statement, old, new), units)
+        spent = Capacity(info.name) if measure else None
+        self.items.save(txn, info, target.key, target.hk, target.rk, old, new, spent=spent)
+        if spent is not None:
+            spent.write += item_write_units(old, new)
+        return WriteOutcome(info.name, _returned(write.statement, old, new), spent)
 
     # ExecuteStatement
 
     def write(
-        self, region: str, statement: Insert | Update | Delete, *, return_old_on_fail: bool = False
+        self,
+        region: str,
+        statement: Insert | Update | Delete,
+        *,
+        return_old_on_fail: bool = False,
+        measure: bool = False,
     ) -> Future[WriteOutcome]:
         """One INSERT, UPDATE or DELETE as ONE writer job (item and stream record together)."""
         write = self._plan(region, statement, return_old_on_fail)
-        return self.items.store.submit(lambda txn: self._run(txn, write))
+        return self.items.store.submit(lambda txn: self._run(txn, write, measure))
 
     def select(
         self,
@@ -323,6 +332,8 @@ class PartiQLOps:
         self,
         region: str,
         statements: Sequence[tuple[Insert | Update | Delete | HeadwaterError, bool]],
+        *,
+        measure: bool = False,
     ) -> Future[list[BatchResult]]:
         """Every write in ONE writer job; each succeeds or fails on its own."""
         planned: list[_Write | BatchResult] = []
@@ -342,11 +353,11 @@ class PartiQLOps:
                     results.append(entry)
                     continue
                 try:
-                    done = self._run(txn, entry)
+                    done = self._run(txn, entry, measure)
                 except HeadwaterError as error:
                     results.append(BatchResult(entry.target.info.name, error=error))
                 else:
-                    results.append(BatchResult(done.table, units=done.units))
+                    results.append(BatchResult(done.table, capacity=done.capacity))
             return results
 
         return self.items.store.submit(job)
@@ -405,6 +416,7 @@ class PartiQLOps:
         *,
         token: str | None = None,
         digest: str = "",
+        measure: bool = False,
     ) -> Future[TransactionOutcome]:
         """All or nothing, as a TransactWriteItems (one writer job, cancellation reasons)."""
         actions = [self._action(region, statement, on_fail) for statement, on_fail in statements]
@@ -413,7 +425,9 @@ class PartiQLOps:
             for index, (statement, _on_fail) in enumerate(statements)
             if isinstance(statement, Insert)
         }
-        inner = self.transactions.write(region, actions, token=token, digest=digest)
+        inner = self.transactions.write(
+            region, actions, token=token, digest=digest, measure=measure
+        )
         return _mapped(inner, lambda error: _duplicates(error, inserts))
 
     def _action(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -36,13 +36,15 @@ from headwater.expressions import (
     apply_update,
     evaluate_condition,
 )
-from headwater.model.capacity import read_units, write_units
+from headwater.model.capacity import Capacity, item_write_units, read_units
 from headwater.model.keys import key_string
 from headwater.model.size import item_size
 from headwater.model.values import validate_item
 from headwater.storage import rows, tx_rows
 from headwater.storage.store import Txn
+from headwater.tables import item_collections
 from headwater.tables.catalog import TableInfo
+from headwater.tables.item_collections import CollectionMetrics
 from headwater.tables.items import (
     ITEM_TOO_BIG,
     MAX_ITEM_BYTES,
@@ -86,18 +88,13 @@ class GetAction:
 
 
 @dataclass(frozen=True)
-class Capacity:
-    """Units one table consumed in a transaction."""
-
-    table: str
-    read: float = 0.0
-    write: float = 0.0
-
-
-@dataclass(frozen=True)
 class WriteOutcome:
+    """Units by table (only when asked: ``measure``; transactional writes of the table count
+    double, its index writes do not) and the item collections written (only when asked)."""
+
     capacity: list[Capacity]
     replayed: bool = False
+    collections: list[CollectionMetrics] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -127,10 +124,6 @@ def _size(item: Item | None) -> int:
     return item_size(item) if item is not None else 0
 
 
-def _capacities(spent: dict[str, list[float]]) -> list[Capacity]:
-    return [Capacity(table, read, write) for table, (read, write) in spent.items()]
-
-
 def _check_one_item_each(identities: Iterable[tuple[int, str]]) -> None:
     seen: set[tuple[int, str]] = set()
     for identity in identities:
@@ -153,8 +146,11 @@ class TransactionOps:
         *,
         token: str | None = None,
         digest: str = "",
+        measure: bool = False,
+        metrics: bool = False,
     ) -> Future[WriteOutcome]:
-        """Validate, then submit the whole transaction as one writer job."""
+        """Validate, then submit the whole transaction as one writer job; ``measure`` reports
+        capacity units, ``metrics`` item collection metrics."""
         values: list[Item] = []
         payload = 0
         for action in actions:
@@ -190,8 +186,14 @@ class TransactionOps:
                 if known is not None and known[1] >= now - TOKEN_WINDOW:
                     if known[0] != digest:
                         raise IdempotentParameterMismatch(TOKEN_MISMATCH)
-                    return self._replay(txn, planned)
-            return self._run(txn, planned, region, token, digest, now)
+                    return self._replay(txn, planned, measure)
+            outcome = self._run(txn, planned, region, token, digest, now, measure)
+            if metrics:
+                written = [
+                    (p.info, p.key, p.hk) for p in planned if p.action.kind != "ConditionCheck"
+                ]
+                outcome.collections.extend(item_collections.measure_all(txn, written))
+            return outcome
 
         return self.items.store.submit(job)
 
@@ -203,6 +205,7 @@ class TransactionOps:
         token: str | None,
         digest: str,
         now: float,
+        measure: bool,
     ) -> WriteOutcome:
         infos = [self.items.current(p.info) for p in planned]
         olds = [
@@ -238,27 +241,31 @@ class TransactionOps:
                 news.append(updated)
             else:
                 news.append(old)  # ConditionCheck: nothing changes
-        spent: dict[str, list[float]] = {}
+        spent: dict[str, Capacity] = {}
         for p, info, old, new in zip(planned, infos, olds, news, strict=True):
-            units = spent.setdefault(info.name, [0.0, 0.0])
+            units = spent.setdefault(info.name, Capacity(info.name)) if measure else None
             if p.action.kind == "ConditionCheck":
-                units[0] += read_units(_size(old), transactional=True)
+                if units is not None:
+                    units.read += read_units(_size(old), transactional=True)
                 continue
-            self.items.save(txn, info, p.key, p.hk, p.rk, old, new)
-            units[1] += write_units(max(_size(old), _size(new)), transactional=True)
+            self.items.save(txn, info, p.key, p.hk, p.rk, old, new, spent=units)
+            if units is not None:
+                units.write += item_write_units(old, new, transactional=True)
         if token is not None:
             tx_rows.purge_tokens(txn.conn, now - TOKEN_WINDOW)
             tx_rows.put_token(txn.conn, region, token, digest, now)
-        return WriteOutcome(_capacities(spent))
+        return WriteOutcome(list(spent.values()))
 
-    def _replay(self, txn: Txn, planned: list[_Planned]) -> WriteOutcome:
+    def _replay(self, txn: Txn, planned: list[_Planned], measure: bool) -> WriteOutcome:
         """The transaction already ran: change nothing; AWS reports the reads it made."""
-        spent: dict[str, list[float]] = {}
+        spent: dict[str, Capacity] = {}
         for p in planned:
             info = self.items.current(p.info)
-            old = self.items.load(txn, info, p.hk, p.rk)
-            spent.setdefault(info.name, [0.0, 0.0])[0] += read_units(_size(old), consistent=True)
-        return WriteOutcome(_capacities(spent), replayed=True)
+            if measure:
+                old = self.items.load(txn, info, p.hk, p.rk)
+                units = spent.setdefault(info.name, Capacity(info.name))
+                units.read += read_units(_size(old), consistent=True)
+        return WriteOutcome(list(spent.values()), replayed=True)
 
     # -- TransactGetItems ------------------------------------------------------------------
 
@@ -285,13 +292,12 @@ class TransactionOps:
 
         raws = self.items.store.read(read)
         items: list[Item | None] = []
-        spent: dict[str, list[float]] = {}
+        spent: dict[str, Capacity] = {}
         for action, info, raw in zip(actions, tables, raws, strict=True):
             item = orjson.loads(raw) if raw is not None else None
-            spent.setdefault(info.name, [0.0, 0.0])[0] += read_units(
-                _size(item), transactional=True
-            )
+            units = spent.setdefault(info.name, Capacity(info.name))
+            units.read += read_units(_size(item), transactional=True)
             if item is not None and action.projection is not None:
                 item = apply_projection(item, action.projection)
             items.append(item)
-        return GetOutcome(items, _capacities(spent))
+        return GetOutcome(items, list(spent.values()))

@@ -654,8 +654,8 @@ def test_a_transaction_that_passes_writes_every_item(ops: PartiQLOps, tables: Ta
         (parse_statement("EXISTS(SELECT * FROM orders WHERE pk = 'c' AND n = 1)"), False),
         (parse_statement("DELETE FROM orders WHERE pk = 'c2'"), False),
     ]
-    outcome = ops.transact_write(REGION, statements).result()
-    assert [c.table for c in outcome.capacity] == ["orders"]
+    outcome = ops.transact_write(REGION, statements, measure=True).result()
+    assert [(c.table, c.read, c.write) for c in outcome.capacity] == [("orders", 2.0, 6.0)]
     assert _get(tables, "b")["n"] == {"N": "2"}
     assert _events(tables) == ["INSERT", "INSERT", "INSERT", "MODIFY"]
 
