@@ -137,12 +137,9 @@ def test_invocations_errors_and_duration_are_published(
     assert all(0 <= v <= 1 for v in by_id["average"]["Values"])  # the error rate
 
 
-def test_throttled_invocations_count_as_throttles_only(
-    server: HeadwaterServer, lam: Any, cw: Any
-) -> None:
-    fn = create_function(lam, HANDLER)
-    lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=0)
-    no_retry = botocore.session.get_session().create_client(  # botocore retries a 429
+def _lambda_without_retries(server: HeadwaterServer) -> Any:
+    """A Lambda client that reports a 429 at once (botocore retries it by default)."""
+    return botocore.session.get_session().create_client(
         "lambda",
         endpoint_url=server.url,
         region_name="us-east-1",
@@ -150,6 +147,14 @@ def test_throttled_invocations_count_as_throttles_only(
         aws_secret_access_key="test",
         config=Config(retries={"total_max_attempts": 1}),
     )
+
+
+def test_throttled_invocations_count_as_throttles_only(
+    server: HeadwaterServer, lam: Any, cw: Any
+) -> None:
+    fn = create_function(lam, HANDLER)
+    lam.put_function_concurrency(FunctionName=fn, ReservedConcurrentExecutions=0)
+    no_retry = _lambda_without_retries(server)
     with pytest.raises(ClientError):
         no_retry.invoke(FunctionName=fn, Payload=b"{}")
     assert _function_total(cw, server, "Throttles", fn) == 1
@@ -400,14 +405,7 @@ def test_a_throttled_alias_invocation_counts_under_its_resource(
     name = two_versions(lam)
     lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
-    no_retry = botocore.session.get_session().create_client(  # botocore retries a 429
-        "lambda",
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
+    no_retry = _lambda_without_retries(server)
     with pytest.raises(ClientError):
         no_retry.invoke(FunctionName=f"{name}:live", Payload=b"{}")
     on_live = {"FunctionName": name, "Resource": f"{name}:live"}

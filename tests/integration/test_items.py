@@ -273,3 +273,19 @@ def test_get_item_answers_the_stored_item_whole(ddb: Any, table: str) -> None:
     item = {**_key(), "text": {"S": "naïve ✓"}, "l": {"L": [{"N": "10"}, {"NULL": True}]}}
     ddb.put_item(TableName=table, Item=item)
     assert ddb.get_item(TableName=table, Key=_key())["Item"] == item
+
+
+def test_item_operations_accept_the_tables_arn(ddb: Any, table: str) -> None:
+    arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    key = {"pk": {"S": "by-arn"}, "sk": {"N": "1"}}
+    ddb.put_item(TableName=arn, Item={**key, "v": {"S": "a"}})
+    assert ddb.get_item(TableName=arn, Key=key)["Item"]["v"] == {"S": "a"}
+    ddb.update_item(
+        TableName=arn,
+        Key=key,
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": {"S": "b"}},
+    )
+    assert ddb.get_item(TableName=table, Key=key)["Item"]["v"] == {"S": "b"}
+    ddb.delete_item(TableName=arn, Key=key)
+    assert "Item" not in ddb.get_item(TableName=table, Key=key)

@@ -345,6 +345,13 @@ async def update_table(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     return {"TableDescription": describe(rt, info, "UPDATING", index_stats=index_stats)}
 
 
+def table_name(name: str) -> str:
+    """A table is named by its name or (newer SDKs) its ARN."""
+    if name.startswith("arn:") and ":table/" in name:
+        return name.split(":table/", 1)[1]
+    return name
+
+
 # -- items --------------------------------------------------------------------------------
 
 
@@ -359,7 +366,7 @@ async def put_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     metrics = body.get("ReturnItemCollectionMetrics") == "SIZE"
     future = rt.items.put_item(
         ctx.region,
-        body["TableName"],
+        table_name(body["TableName"]),
         body["Item"],
         condition=condition,
         return_old_on_fail=_on_fail(body),
@@ -383,7 +390,7 @@ async def get_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body | bytes
     projection = parse_projection(text, params) if text is not None else None
     params.check_unused()
     # A point read runs on the event loop: a hop to the read pool costs more than the read.
-    raw = rt.items.get_item_json(ctx.region, body["TableName"], body["Key"])
+    raw = rt.items.get_item_json(ctx.region, table_name(body["TableName"]), body["Key"])
     mode = body.get("ReturnConsumedCapacity")
     if mode in MODES:
         return _measured_get(body, mode, raw, projection)
@@ -420,7 +427,7 @@ async def delete_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     mode = body.get("ReturnConsumedCapacity")
     future = rt.items.delete_item(
         ctx.region,
-        body["TableName"],
+        table_name(body["TableName"]),
         body["Key"],
         condition=condition,
         return_old_on_fail=_on_fail(body),
@@ -443,7 +450,7 @@ async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     plan = parse_update(text, params) if text is not None else None
     condition = _condition(body, params)
     params.check_unused()
-    info = rt.items.table(ctx.region, body["TableName"])
+    info = rt.items.table(ctx.region, table_name(body["TableName"]))
     key_names = set(info.key_schema.key_names)
     if plan is not None:
         indexes.check_update_plan(info, plan)
@@ -456,7 +463,7 @@ async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     mode = body.get("ReturnConsumedCapacity")
     future = rt.items.update_item(
         ctx.region,
-        body["TableName"],
+        table_name(body["TableName"]),
         body["Key"],
         apply=apply,
         condition=condition,

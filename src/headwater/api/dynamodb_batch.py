@@ -16,7 +16,7 @@ import orjson
 
 from headwater.api.completions import completed
 from headwater.api.context import RequestContext
-from headwater.api.dynamodb import SHAPES, capacity_member, collection_member
+from headwater.api.dynamodb import SHAPES, capacity_member, collection_member, table_name
 from headwater.errors import ValidationError
 from headwater.expressions import (
     ExpressionParams,
@@ -43,13 +43,6 @@ NOT_ONE_WRITE = (
 # INFERRED wording (errors.md has no row for a TransactWriteItem with no or several actions).
 NOT_ONE_ACTION = "TransactItems can only contain one of Check, Put, Update or Delete"
 NAMES_WITHOUT_EXPRESSION = "ExpressionAttributeNames can only be specified when using expressions"
-
-
-def _table(name: str) -> str:
-    """A table is named by its name or (newer SDKs) its ARN."""
-    if name.startswith("arn:") and ":table/" in name:
-        return name.split(":table/", 1)[1]
-    return name
 
 
 def _check_expression_members(spec: Body, value_expressions: tuple[str, ...]) -> None:
@@ -147,7 +140,7 @@ async def batch_get_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     requested: dict[str, Body] = body["RequestItems"]
     specs = [
         GetSpec(
-            _table(name),
+            table_name(name),
             list(spec["Keys"]),
             _projection(spec),
             bool(spec.get("ConsistentRead", False)),
@@ -180,7 +173,7 @@ def _write_spec(name: str, requests: list[Body]) -> WriteSpec:
             parts.append(("delete", delete["Key"]))
         else:
             raise ValidationError(NOT_ONE_WRITE)
-    return WriteSpec(_table(name), parts)
+    return WriteSpec(table_name(name), parts)
 
 
 async def batch_write_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
@@ -219,7 +212,7 @@ def _write_action(entry: Body) -> WriteAction:
     params.check_unused()
     return WriteAction(
         kind=kind,
-        table=_table(spec["TableName"]),
+        table=table_name(spec["TableName"]),
         item=spec.get("Item"),
         key=spec.get("Key"),
         condition=condition,
@@ -260,7 +253,9 @@ async def transact_write_items(rt: Runtime, ctx: RequestContext, body: Body) -> 
 async def transact_get_items(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     SHAPES.validate("TransactGetItems", body)
     actions = [
-        GetAction(_table(entry["Get"]["TableName"]), entry["Get"]["Key"], _projection(entry["Get"]))
+        GetAction(
+            table_name(entry["Get"]["TableName"]), entry["Get"]["Key"], _projection(entry["Get"])
+        )
         for entry in body["TransactItems"]
     ]
     outcome = await rt.read(TransactionOps(rt.items, rt.clock).get, ctx.region, actions)

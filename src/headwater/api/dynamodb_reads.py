@@ -17,7 +17,7 @@ from typing import Any, Final
 import orjson
 
 from headwater.api.context import RequestContext
-from headwater.api.dynamodb import SHAPES
+from headwater.api.dynamodb import SHAPES, table_name
 from headwater.errors import ValidationError
 from headwater.expressions import ExpressionParams, parse_condition, parse_projection
 from headwater.expressions.ast import (
@@ -83,13 +83,6 @@ _OPERAND_TYPES: Final = {
     "BETWEEN": _SCALARS,
 }
 _COMPARISONS: Final = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">"}
-
-
-def _table(name: str) -> str:
-    """A table is named by its name or (newer SDKs) its ARN."""
-    if name.startswith("arn:") and ":table/" in name:
-        return name.split(":table/", 1)[1]
-    return name
 
 
 def _reads(rt: Runtime) -> TableReads:
@@ -355,7 +348,7 @@ async def query(rt: Runtime, ctx: RequestContext, body: Body) -> Body | bytes:
         forward=body.get("ScanIndexForward", True) is not False,
         raw=True,
     )
-    page = await _page(rt, _reads(rt).query, ctx.region, _table(body["TableName"]), request)
+    page = await _page(rt, _reads(rt).query, ctx.region, table_name(body["TableName"]), request)
     return _response(body, page, count_only)
 
 
@@ -413,7 +406,7 @@ async def scan(rt: Runtime, ctx: RequestContext, body: Body) -> Body | bytes:
         total_segments=total,
         raw=True,
     )
-    page = await _page(rt, _reads(rt).scan, ctx.region, _table(body["TableName"]), request)
+    page = await _page(rt, _reads(rt).scan, ctx.region, table_name(body["TableName"]), request)
     return _response(body, page, count_only)
 
 
