@@ -54,6 +54,9 @@ OUT = os.environ["OUT"]
 
 def handler(event, context):
     started = time.time()
+    if "warm" in event:  # the benchmark starting workers: hold this one so others start
+        time.sleep(event["warm"])
+        return
     records = event["Records"]
     keys = " ".join(r["dynamodb"]["Keys"]["pk"]["S"] for r in records) if len(records) <= 10 else ""
     with open(OUT, "a") as out:
@@ -65,6 +68,9 @@ OUT = os.environ["OUT"]
 
 def handler(event, context):
     started = time.time()
+    if "warm" in event:  # the benchmark starting workers: hold this one so others start
+        time.sleep(event["warm"])
+        return
     records = event["Records"]
     for r in records:
         print("processing", r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"])
@@ -264,8 +270,19 @@ class Bench:
     def throughput(self, backlog: str, kind: str, batch: int, factor: int) -> dict[str, Any]:
         out = self.work / f"thr-{kind}-{batch}-{factor}.log"
         function = self.function(kind, out)
-        # Warm the worker first, so the cell measures delivery rather than a cold start.
-        self.lam.invoke(FunctionName=function, Payload=b'{"Records": []}')
+        # Warm a worker per lane first (overlapping invocations, so each starts its own), so
+        # the cell measures delivery rather than cold starts.
+        warming = [
+            threading.Thread(
+                target=self.lam.invoke,
+                kwargs={"FunctionName": function, "Payload": b'{"warm": 0.3}'},
+            )
+            for _ in range(factor)
+        ]
+        for thread in warming:
+            thread.start()
+        for thread in warming:
+            thread.join()
         out.unlink(missing_ok=True)
         cpu0 = cpu_seconds(self.server.pid)
         created = time.time()

@@ -413,3 +413,23 @@ def test_a_throttled_alias_invocation_counts_under_its_resource(
     assert _lambda_sum(cw, server, "Throttles", FunctionName=name) == 1
     assert _lambda_sum(cw, server, "Throttles", **on_live, ExecutedVersion="1") == 0
     assert _lambda_sum(cw, server, "Invocations", **on_live) == 0
+
+
+@pytest.mark.usefixtures("delete_made_functions")
+def test_a_mapping_on_an_alias_files_iterator_age_under_its_resource_too(
+    server: HeadwaterServer, ddb: Any, lam: Any, cw: Any
+) -> None:
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER)
+    lam.publish_version(FunctionName=fn)
+    lam.create_alias(FunctionName=fn, Name="live", FunctionVersion="1")
+    uuid = lam.create_event_source_mapping(
+        FunctionName=f"{fn}:live", EventSourceArn=stream, StartingPosition="TRIM_HORIZON"
+    )["UUID"]
+    wait_until(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled")
+    start = len(server.output)
+    ddb.put_item(TableName=table, Item={"pk": {"S": "aged"}})
+    server.wait_for_output(r"handled aged", start=start)
+    on_live = {"FunctionName": fn, "Resource": f"{fn}:live"}
+    wait_until(lambda: _lambda_sum(cw, server, "IteratorAge", "SampleCount", **on_live) == 1)
+    assert _lambda_sum(cw, server, "IteratorAge", "SampleCount", FunctionName=fn) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -322,6 +323,32 @@ def test_a_full_batch_does_not_wait_for_the_window(ddb: Any, lam: Any, tmp_path:
     wait_until(lambda: len(_keys(_events(out))) == 3, timeout=20)
     assert time.monotonic() - begin < 20
     assert [len(e["Records"]) for e in _events(out)] == [3]
+
+
+COUNTER = """
+import os
+
+def handler(event, context):
+    with open(os.environ["OUT"], "a") as out:
+        out.write(f"{len(event['Records'])}\\n")
+"""
+
+
+def test_a_batch_cut_at_6_mb_goes_without_waiting_for_the_window(
+    ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "sizes"
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, COUNTER, env={"OUT": str(out)})
+    _map(lam, fn, stream, position="LATEST", BatchSize=10000, MaximumBatchingWindowInSeconds=300)
+    begin = time.monotonic()
+    big = "x" * 390_000  # 18 records of ~390 KB pass the 6 MB payload limit
+    for i in range(18):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"big{i}"}, "blob": {"S": big}})
+    wait_until(lambda: out.exists() and out.read_text().split(), timeout=30)
+    assert time.monotonic() - begin < 30  # not the 300 s window
+    first = int(out.read_text().split()[0])
+    assert 0 < first < 18  # the full 6 MB part, without the record that passes it
 
 
 PARALLEL = """

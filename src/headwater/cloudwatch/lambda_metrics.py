@@ -125,14 +125,23 @@ class LambdaMetrics:
             )
 
     def for_mapping(
-        self, uuid: str, region: str, function: str, metrics_config: list[str]
+        self,
+        uuid: str,
+        region: str,
+        function: str,
+        metrics_config: list[str],
+        qualifier: str | None = None,
     ) -> MappingMetrics:
-        return MappingMetrics(self.series, uuid, region, function, EVENT_COUNT in metrics_config)
+        return MappingMetrics(
+            self.series, uuid, region, function, EVENT_COUNT in metrics_config, qualifier
+        )
 
 
 class MappingMetrics:
     """What one event source mapping publishes: IteratorAge and DestinationDeliveryFailures
-    under its function's name always, the event counts under its UUID when asked for."""
+    under its function's name always (and, for a mapping on a version or an alias, under
+    ``{FunctionName, Resource}`` too, like the invocations), the event counts under its UUID
+    when asked for."""
 
     def __init__(
         self,
@@ -141,12 +150,14 @@ class MappingMetrics:
         region: str,
         function: str,
         event_counts: bool,
+        qualifier: str | None = None,
     ) -> None:
         self.series = series
         self.uuid = uuid
         self.region = region
         self.function = function
         self.event_counts = event_counts and series is not None
+        self._function_sets = Invocation(region, function, qualifier).dimension_sets()
 
     def _count(self, name: str, count: int) -> None:
         if self.event_counts:
@@ -163,12 +174,13 @@ class MappingMetrics:
         batch's last record when the mapping sends it."""
         self._count("InvokedEventCount", count)
         if self.series is not None:
-            self.series.put(
-                self.region,
-                function_metric("IteratorAge", self.function),
-                max(0.0, age_ms),
-                unit=MILLISECONDS,
-            )
+            for dimensions in self._function_sets:
+                self.series.put(
+                    self.region,
+                    MetricId(NAMESPACE, "IteratorAge", dimensions),
+                    max(0.0, age_ms),
+                    unit=MILLISECONDS,
+                )
 
     def failed_invoke(self, count: int) -> None:
         self._count("FailedInvokeEventCount", count)
@@ -181,12 +193,13 @@ class MappingMetrics:
 
     def delivery_failed(self) -> None:
         if self.series is not None:
-            self.series.put(
-                self.region,
-                function_metric("DestinationDeliveryFailures", self.function),
-                1,
-                unit=COUNT,
-            )
+            for dimensions in self._function_sets:
+                self.series.put(
+                    self.region,
+                    MetricId(NAMESPACE, "DestinationDeliveryFailures", dimensions),
+                    1,
+                    unit=COUNT,
+                )
 
 
 NO_MAPPING_METRICS = MappingMetrics(None, "", "", "", False)

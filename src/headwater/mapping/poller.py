@@ -100,6 +100,7 @@ class ShardPoller:
             shared = ShardLanes(log_, shard.shard_key, self.lanes, hash_name)
         self.shared = shared if self.lanes > 1 else None
         self._scanned = start_seq - 1  # how far the last read looked (see ``_read``)
+        self._cut = False  # whether the last read stopped at the 6 MB payload limit
         self._last_request_id = ""
         self._last_version = "$LATEST"
         self._last_function_error: str | None = None
@@ -162,7 +163,8 @@ class ShardPoller:
         return rows
 
     def _full(self, rows: Rows) -> bool:
-        return len(rows) >= self.settings.batch_size or self._too_big(rows) < len(rows)
+        """Whether the last read's batch is full: BatchSize records, or cut at 6 MB."""
+        return len(rows) >= self.settings.batch_size or self._cut
 
     @staticmethod
     def _too_big(rows: Rows) -> int:
@@ -186,7 +188,8 @@ class ShardPoller:
         else:
             rows, scanned = self.shared.read(self.lane, self.next_seq, limit)
         fit = self._too_big(rows)
-        if fit < len(rows):
+        self._cut = fit < len(rows)
+        if self._cut:
             rows = rows[:fit]
             scanned = rows[-1][0]
         self._scanned = scanned

@@ -290,11 +290,15 @@ class MappingSupervisor:
             published.delivered(given_up.count)
 
     def _cloudwatch(self, mapping: MappingConfig) -> MappingMetrics:
-        """What the mapping publishes: IteratorAge under its function's name (a qualified ARN's
-        version or alias dropped), event counts only if its MetricsConfig asks for EventCount."""
+        """What the mapping publishes: IteratorAge under its function's name (and under
+        Resource ``name:qualifier`` for a mapping on a version or alias), event counts only if
+        its MetricsConfig asks for EventCount."""
         parts = mapping.function_arn.split(":")
         function = parts[6] if len(parts) > 6 else mapping.function_arn
-        return self.cloudwatch.for_mapping(mapping.uuid, mapping.region, function, mapping.metrics)
+        qualifier = parts[7] if len(parts) > 7 else None
+        return self.cloudwatch.for_mapping(
+            mapping.uuid, mapping.region, function, mapping.metrics, qualifier
+        )
 
     def _shard_finished(self, uuid: str, shard_id: str) -> None:
         """A poller read its closed shard to the end: its children may start now."""
