@@ -289,3 +289,41 @@ def test_item_operations_accept_the_tables_arn(ddb: Any, table: str) -> None:
     assert ddb.get_item(TableName=table, Key=key)["Item"]["v"] == {"S": "b"}
     ddb.delete_item(TableName=arn, Key=key)
     assert "Item" not in ddb.get_item(TableName=table, Key=key)
+
+
+@pytest.mark.parametrize(
+    ("operation", "member", "returns"),
+    [
+        ("put_item", "Item", "ALL_NEW"),
+        ("put_item", "Item", "UPDATED_OLD"),
+        ("delete_item", "Key", "UPDATED_NEW"),
+    ],
+)
+def test_put_and_delete_return_only_old_or_none(
+    raw_ddb: Any, table: str, operation: str, member: str, returns: str
+) -> None:
+    with pytest.raises(ClientError) as err:
+        getattr(raw_ddb, operation)(TableName=table, **{member: _key()}, ReturnValues=returns)
+    assert err.value.response["Error"]["Message"] == "ReturnValues can only be ALL_OLD or NONE"
+
+
+def test_in_takes_at_most_one_hundred_values(ddb: Any, table: str) -> None:
+    values = {f":v{i}": {"N": str(i)} for i in range(101)}
+    with pytest.raises(ClientError) as err:
+        ddb.put_item(
+            TableName=table,
+            Item=_key(),
+            ConditionExpression=f"attribute_not_exists(v) OR v IN ({', '.join(values)})",
+            ExpressionAttributeValues=values,
+        )
+    assert err.value.response["Error"]["Message"] == (
+        "Invalid ConditionExpression: The IN operator is provided with too many operands; "
+        "number of operands: 101"
+    )
+    del values[":v100"]
+    ddb.put_item(
+        TableName=table,
+        Item=_key(),
+        ConditionExpression=f"attribute_not_exists(v) OR v IN ({', '.join(values)})",
+        ExpressionAttributeValues=values,
+    )

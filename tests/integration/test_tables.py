@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -197,3 +198,20 @@ def test_update_table_switches_billing_mode(ddb: Any) -> None:
             ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
         )
     assert "The provisioned throughput for the table will not change" in str(err.value)
+
+
+def test_switch_to_on_demand_is_dated_when_it_happens(ddb: Any) -> None:
+    name = unique("t")
+    ddb.create_table(
+        TableName=name,
+        KeySchema=KEYS,
+        AttributeDefinitions=ATTRS,
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )
+    created = ddb.describe_table(TableName=name)["Table"]["CreationDateTime"]
+    time.sleep(0.05)
+    ddb.update_table(TableName=name, BillingMode="PAY_PER_REQUEST")
+    summary = ddb.describe_table(TableName=name)["Table"]["BillingModeSummary"]
+    assert summary["BillingMode"] == "PAY_PER_REQUEST"
+    assert summary["LastUpdateToPayPerRequestDateTime"] > created
+    ddb.delete_table(TableName=name)

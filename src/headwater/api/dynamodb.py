@@ -12,6 +12,13 @@ import orjson
 from headwater.api import dynamodb_control_extra
 from headwater.api.completions import completed
 from headwater.api.context import RequestContext
+from headwater.api.dynamodb_legacy import (
+    attribute_updates_plan,
+    attributes_to_get,
+    check_mixing,
+    expected_condition,
+    legacy_type_error,
+)
 from headwater.api.shapes import ShapeValidator
 from headwater.errors import NotEmulated, ValidationError
 from headwater.expressions import (
@@ -38,16 +45,10 @@ SHAPES = ShapeValidator("dynamodb")
 Body = dict[str, Any]
 Handler = Callable[[Runtime, RequestContext, Body], Awaitable[Body | bytes]]
 
-_LEGACY = ("Expected", "AttributeUpdates", "AttributesToGet", "ConditionalOperator")
-
-
-def _reject_legacy(body: Body) -> None:
-    for name in _LEGACY:
-        if body.get(name) is not None:
-            raise NotEmulated(
-                f"Headwater does not support the legacy parameter {name} yet; use the expression "
-                "parameters (ConditionExpression, UpdateExpression, ProjectionExpression) instead"
-            )
+_PUT_DELETE_RETURNS = ("NONE", "ALL_OLD")
+# PUT-05 (DEL-11 INFERRED to match): botocore's enum admits the other values, AWS does not.
+_ONLY_OLD_OR_NONE = "ReturnValues can only be ALL_OLD or NONE"
+_CONDITION_LEGACY = ("Expected", "ConditionalOperator")
 
 
 def _params(body: Body) -> ExpressionParams:
@@ -58,12 +59,18 @@ def _params(body: Body) -> ExpressionParams:
 
 def _condition(body: Body, params: ExpressionParams) -> Any:
     text = body.get("ConditionExpression")
-    return parse_condition(text, params, "ConditionExpression") if text is not None else None
+    if text is not None:
+        return parse_condition(text, params, "ConditionExpression")
+    if body.get("Expected") is not None or body.get("ConditionalOperator") is not None:
+        return expected_condition(body)
+    return None
 
 
 def _return_values(body: Body, allowed: tuple[str, ...]) -> str:
     value = body.get("ReturnValues") or "NONE"
     if value not in allowed:
+        if allowed == _PUT_DELETE_RETURNS:
+            raise ValidationError(_ONLY_OLD_OR_NONE)
         raise ValidationError("Return values set to invalid value")
     return str(value)
 
@@ -184,7 +191,7 @@ def describe(
     if info.billing_mode == "PAY_PER_REQUEST":
         desc["BillingModeSummary"] = {
             "BillingMode": "PAY_PER_REQUEST",
-            "LastUpdateToPayPerRequestDateTime": info.created,
+            "LastUpdateToPayPerRequestDateTime": info.switched_to_on_demand or info.created,
         }
     if info.stream_enabled:
         desc["StreamSpecification"] = {
@@ -357,8 +364,8 @@ def table_name(name: str) -> str:
 
 async def put_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     SHAPES.validate("PutItem", body)
-    _reject_legacy(body)
-    returns = _return_values(body, ("NONE", "ALL_OLD"))
+    check_mixing(body, ("ConditionExpression",), _CONDITION_LEGACY)
+    returns = _return_values(body, _PUT_DELETE_RETURNS)
     params = _params(body)
     condition = _condition(body, params)
     params.check_unused()
@@ -384,10 +391,10 @@ async def put_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 async def get_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body | bytes:
     SHAPES.validate("GetItem", body)
-    _reject_legacy(body)
+    check_mixing(body, ("ProjectionExpression",), ("AttributesToGet",))
     params = _params(body)
     text = body.get("ProjectionExpression")
-    projection = parse_projection(text, params) if text is not None else None
+    projection = parse_projection(text, params) if text is not None else attributes_to_get(body)
     params.check_unused()
     # A point read runs on the event loop: a hop to the read pool costs more than the read.
     raw = rt.items.get_item_json(ctx.region, table_name(body["TableName"]), body["Key"])
@@ -419,8 +426,8 @@ def _measured_get(body: Body, mode: str, raw: bytes | None, projection: Any) -> 
 
 async def delete_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     SHAPES.validate("DeleteItem", body)
-    _reject_legacy(body)
-    returns = _return_values(body, ("NONE", "ALL_OLD"))
+    check_mixing(body, ("ConditionExpression",), _CONDITION_LEGACY)
+    returns = _return_values(body, _PUT_DELETE_RETURNS)
     params = _params(body)
     condition = _condition(body, params)
     params.check_unused()
@@ -443,11 +450,19 @@ async def delete_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
 
 async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     SHAPES.validate("UpdateItem", body)
-    _reject_legacy(body)
+    check_mixing(
+        body, ("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", *_CONDITION_LEGACY)
+    )
     returns = _return_values(body, ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
     params = _params(body)
     text = body.get("UpdateExpression")
-    plan = parse_update(text, params) if text is not None else None
+    legacy_updates = body.get("AttributeUpdates")
+    if text is not None:
+        plan = parse_update(text, params)
+    elif legacy_updates is not None:
+        plan = attribute_updates_plan(legacy_updates)
+    else:
+        plan = None
     condition = _condition(body, params)
     params.check_unused()
     info = rt.items.table(ctx.region, table_name(body["TableName"]))
@@ -458,7 +473,12 @@ async def update_item(rt: Runtime, ctx: RequestContext, body: Body) -> Body:
     def apply(old: Body | None, key: Body) -> Body | None:
         if plan is None:
             return old if old is not None else dict(key)
-        return apply_update(plan, old, key, key_names)
+        if legacy_updates is None:
+            return apply_update(plan, old, key, key_names)
+        try:
+            return apply_update(plan, old, key, key_names)
+        except ValidationError as error:
+            raise legacy_type_error(error) from None
 
     mode = body.get("ReturnConsumedCapacity")
     future = rt.items.update_item(

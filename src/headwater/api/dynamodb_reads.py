@@ -18,71 +18,34 @@ import orjson
 
 from headwater.api.context import RequestContext
 from headwater.api.dynamodb import SHAPES, table_name
+from headwater.api.dynamodb_legacy import (
+    attributes_to_get,
+    check_conditional_operator,
+    check_mixing,
+    legacy_conditions,
+    legacy_filter,
+)
 from headwater.errors import ValidationError
 from headwater.expressions import ExpressionParams, parse_condition, parse_projection
 from headwater.expressions.ast import (
-    And,
-    Between,
-    Call,
-    Compare,
     Condition,
-    In,
-    Literal,
-    Not,
-    Or,
-    Path,
     Projection,
 )
 from headwater.expressions.key_condition import CONDITION_COUNT, KeyPredicate, key_conditions
 from headwater.model.capacity import consumed, read_units
-from headwater.model.compare import compare
-from headwater.model.types import AttrValue, type_of
-from headwater.model.values import validate_item, validate_value
+from headwater.model.types import AttrValue
+from headwater.model.values import validate_item
 from headwater.runtime import Runtime
 from headwater.tables.query import OverBudget, Page, QueryRequest, ScanRequest, TableReads
 
 Body = dict[str, Any]
 Handler = Callable[[Runtime, RequestContext, Body], Awaitable[Body | bytes]]
 
-_INVALID: Final = "One or more parameter values were invalid: "
 # Query words its Select errors like a shape error, Scan does not (recorded from AWS).
 _QUERY_SELECT_PREFIX: Final = "1 validation error detected: "
-_NAMES_WITHOUT_EXPRESSION: Final = (
-    "ExpressionAttributeNames can only be specified when using expressions"
-)
 _NO_KEY_CONDITION: Final = (
     "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
 )
-# Arguments each legacy ComparisonOperator takes (None: one or more).
-_ARITY: Final[dict[str, int | None]] = {
-    "EQ": 1,
-    "NE": 1,
-    "LE": 1,
-    "LT": 1,
-    "GE": 1,
-    "GT": 1,
-    "CONTAINS": 1,
-    "NOT_CONTAINS": 1,
-    "BEGINS_WITH": 1,
-    "NULL": 0,
-    "NOT_NULL": 0,
-    "IN": None,
-    "BETWEEN": 2,
-}
-_SCALARS: Final = ("S", "N", "B")
-# The value types each operator accepts (EQ and NE take any type).
-_OPERAND_TYPES: Final = {
-    "LE": _SCALARS,
-    "LT": _SCALARS,
-    "GE": _SCALARS,
-    "GT": _SCALARS,
-    "CONTAINS": _SCALARS,
-    "NOT_CONTAINS": _SCALARS,
-    "BEGINS_WITH": ("S", "B"),
-    "IN": _SCALARS,
-    "BETWEEN": _SCALARS,
-}
-_COMPARISONS: Final = {"EQ": "=", "NE": "<>", "LE": "<=", "LT": "<", "GE": ">=", "GT": ">"}
 
 
 def _reads(rt: Runtime) -> TableReads:
@@ -103,115 +66,6 @@ async def _page(
         return read(region, table, request, INLINE_ROWS)
     except OverBudget:
         return await rt.read(read, region, table, request)
-
-
-# -- request-level checks -------------------------------------------------------------------
-
-
-def _check_mixing(body: Body, expressions: tuple[str, ...], legacy: tuple[str, ...]) -> None:
-    """EP-01..EP-03: expression and legacy parameters, and placeholders with no expression."""
-    used = [name for name in expressions if body.get(name) is not None]
-    if used:
-        old = [name for name in legacy if body.get(name) is not None]
-        if body.get("KeyConditionExpression") is None and "KeyConditions" in old:
-            old.remove("KeyConditions")  # KeyConditions may go with a filter or projection
-        if old:
-            raise ValidationError(
-                "Can not use both expression and non-expression parameters in the same request: "
-                f"Non-expression parameters: {{{', '.join(old)}}} "
-                f"Expression parameters: {{{', '.join(used)}}}"
-            )
-    if body.get("ExpressionAttributeNames") is not None and not used:
-        raise ValidationError(_NAMES_WITHOUT_EXPRESSION)
-    takes_values = [name for name in expressions if name != "ProjectionExpression"]
-    if body.get("ExpressionAttributeValues") is not None and all(
-        body.get(name) is None for name in takes_values
-    ):
-        verb = "are" if len(takes_values) > 1 else "is"
-        raise ValidationError(
-            "ExpressionAttributeValues can only be specified when using expressions: "
-            f"{' and '.join(takes_values)} {verb} null"
-        )
-
-
-def _legacy_conditions(conditions: dict[str, Any] | None) -> dict[str, KeyPredicate] | None:
-    """EXP-08..EXP-11 for KeyConditions / QueryFilter / ScanFilter, with values normalised."""
-    if conditions is None:
-        return None
-    checked: dict[str, KeyPredicate] = {}
-    for name, condition in conditions.items():
-        op = condition["ComparisonOperator"]
-        values = tuple(validate_value(v) for v in condition.get("AttributeValueList") or ())
-        arity = _ARITY[op]
-        if (arity is None and not values) or (arity is not None and len(values) != arity):
-            raise ValidationError(
-                f"{_INVALID}Invalid number of argument(s) for the {op} ComparisonOperator"
-            )
-        types = [type_of(value) for value in values]
-        if any(found != types[0] for found in types):
-            raise ValidationError(
-                f"{_INVALID}AttributeValues inside AttributeValueList must be of same type"
-            )
-        allowed = _OPERAND_TYPES.get(op)
-        for found in types:
-            if allowed is not None and found not in allowed:
-                raise ValidationError(
-                    f"{_INVALID}ComparisonOperator {op} is not valid for {found} "
-                    "AttributeValue type"
-                )
-        if op == "BETWEEN" and compare(values[0], values[1]) > 0:
-            raise ValidationError(
-                "The BETWEEN condition was provided a range where the lower bound is greater "
-                "than the upper bound"
-            )
-        checked[name] = KeyPredicate(op, values)
-    return checked
-
-
-def _legacy_filter(
-    conditions: dict[str, KeyPredicate] | None, operator: str | None
-) -> Condition | None:
-    """QueryFilter / ScanFilter as the condition tree a FilterExpression would parse to."""
-    if not conditions:
-        return None
-    parts: list[Condition] = []
-    for index, (name, predicate) in enumerate(conditions.items()):
-        path = Path((name,))
-        values = [Literal(f":legacy{index}_{i}", v) for i, v in enumerate(predicate.values)]
-        op = predicate.op
-        part: Condition
-        if op in _COMPARISONS:
-            part = Compare(_COMPARISONS[op], path, values[0])
-        elif op == "NULL":
-            part = Call("attribute_not_exists", (path,))
-        elif op == "NOT_NULL":
-            part = Call("attribute_exists", (path,))
-        elif op == "CONTAINS":
-            part = Call("contains", (path, values[0]))
-        elif op == "NOT_CONTAINS":
-            part = Not(Call("contains", (path, values[0])))
-        elif op == "BEGINS_WITH":
-            part = Call("begins_with", (path, values[0]))
-        elif op == "IN":
-            part = In(path, tuple(values))
-        else:
-            part = Between(path, values[0], values[1])
-        parts.append(part)
-    if len(parts) == 1:
-        return parts[0]
-    return Or(tuple(parts)) if operator == "OR" else And(tuple(parts))
-
-
-def _attributes_to_get(body: Body) -> Projection | None:
-    names = body.get("AttributesToGet")
-    if names is None:
-        return None
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ValidationError(f"{_INVALID}Duplicate value in attribute name: {name}")
-        seen.add(name)
-    return Projection(tuple(Path((name,)) for name in names))
 
 
 def _start_key(body: Body) -> dict[str, AttrValue] | None:
@@ -273,7 +127,7 @@ def _filter(
 ) -> Condition | None:
     if parsed.filter is not None:
         return parsed.filter
-    return _legacy_filter(legacy, body.get("ConditionalOperator"))
+    return legacy_filter(legacy, body.get("ConditionalOperator"))
 
 
 def _limit(body: Body) -> int | None:
@@ -315,13 +169,14 @@ def _response(body: Body, page: Page, count_only: bool) -> Body | bytes:
 
 async def query(rt: Runtime, ctx: RequestContext, body: Body) -> Body | bytes:
     SHAPES.validate("Query", body)
-    _check_mixing(
+    check_mixing(
         body,
         ("ProjectionExpression", "FilterExpression", "KeyConditionExpression"),
         ("AttributesToGet", "QueryFilter", "ConditionalOperator", "KeyConditions"),
     )
-    legacy_filter = _legacy_conditions(body.get("QueryFilter"))
-    legacy_projection = _attributes_to_get(body)
+    check_conditional_operator(body, body.get("QueryFilter"))
+    filter_conditions = legacy_conditions(body.get("QueryFilter"))
+    legacy_projection = attributes_to_get(body)
     start_key = _start_key(body)
     if body.get("KeyConditions") is None and body.get("KeyConditionExpression") is None:
         raise ValidationError(_NO_KEY_CONDITION)
@@ -329,14 +184,14 @@ async def query(rt: Runtime, ctx: RequestContext, body: Body) -> Body | bytes:
     if parsed.key is not None:
         conditions = key_conditions(parsed.key)
     else:
-        conditions = _legacy_conditions(body["KeyConditions"]) or {}
+        conditions = legacy_conditions(body["KeyConditions"]) or {}
         if len(conditions) not in (1, 2):
             raise ValidationError(CONDITION_COUNT)
     count_only = _check_select(body, _QUERY_SELECT_PREFIX)
     request = QueryRequest(
         conditions=conditions,
-        filter=_filter(parsed, legacy_filter, body),
-        filter_label="QueryFilter" if legacy_filter else "Filter Expression",
+        filter=_filter(parsed, filter_conditions, body),
+        filter_label="QueryFilter" if filter_conditions else "Filter Expression",
         projection=legacy_projection if parsed.projection is None else parsed.projection,
         limit=_limit(body),
         start_key=start_key,
@@ -381,19 +236,20 @@ def _segments(body: Body) -> tuple[int, int]:
 
 async def scan(rt: Runtime, ctx: RequestContext, body: Body) -> Body | bytes:
     SHAPES.validate("Scan", body)
-    _check_mixing(
+    check_mixing(
         body,
         ("ProjectionExpression", "FilterExpression"),
         ("AttributesToGet", "ScanFilter", "ConditionalOperator"),
     )
-    legacy_projection = _attributes_to_get(body)
-    legacy_filter = _legacy_conditions(body.get("ScanFilter"))
+    check_conditional_operator(body, body.get("ScanFilter"))
+    legacy_projection = attributes_to_get(body)
+    filter_conditions = legacy_conditions(body.get("ScanFilter"))
     start_key = _start_key(body)
     segment, total = _segments(body)
     parsed = _expressions(body)
     count_only = _check_select(body, "")
     request = ScanRequest(
-        filter=_filter(parsed, legacy_filter, body),
+        filter=_filter(parsed, filter_conditions, body),
         projection=legacy_projection if parsed.projection is None else parsed.projection,
         limit=_limit(body),
         start_key=start_key,

@@ -42,6 +42,8 @@ from headwater.expressions.parser import Parser
 from headwater.model.compare import comparable, compare
 
 COMPARATORS: Final = ("=", "<>", "<", "<=", ">", ">=")
+# AWS's developer guide, "Expression parameters" quotas: IN takes at most 100 values.
+MAX_IN_OPERANDS: Final = 100
 _ORDER: Final = ("parens", "unknown_function", "misused_function", "reserved", "condition")
 _LEAF_ORDER: Final = ("undefined", "arity", "distinct", "operand")
 
@@ -176,6 +178,14 @@ class ConditionParser(Parser):
                 choices.append(self.parse_operand())
         self.expect(")")
         note_misused_args(self.issues, (subject, *choices))
+        if len(choices) > MAX_IN_OPERANDS:
+            # AWS's wording, from users' reports; that the count is of the listed values
+            # alone, and where this ranks among other problems, is INFERRED.
+            self.issues.note(
+                "operand",
+                "The IN operator is provided with too many operands; "
+                f"number of operands: {len(choices)}",
+            )
         return In(subject, tuple(choices))
 
 

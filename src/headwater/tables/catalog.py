@@ -34,6 +34,8 @@ class TableInfo:
     status: str = "ACTIVE"
     deletion_protection: bool = False
     indexes: tuple[IndexDef, ...] = ()
+    # When UpdateTable last switched the table to PAY_PER_REQUEST (None: it never did).
+    switched_to_on_demand: float | None = None
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
@@ -75,6 +77,7 @@ class TableInfo:
                 "latest_stream_label": self.latest_stream_label,
                 "deletion_protection": self.deletion_protection,
                 "indexes": [index.to_json() for index in self.indexes],
+                "switched_to_on_demand": self.switched_to_on_demand,
             }
         )
 
@@ -99,6 +102,7 @@ class TableInfo:
             latest_stream_label=d["latest_stream_label"],
             deletion_protection=d.get("deletion_protection", False),
             indexes=tuple(IndexDef.from_json(i) for i in d.get("indexes", ())),
+            switched_to_on_demand=d.get("switched_to_on_demand"),
         )
 
 

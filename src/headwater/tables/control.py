@@ -368,6 +368,8 @@ class TableControl:
                 new = replace(new, deletion_protection=deletion_protection)
             changes = None
             switched = billing_mode if billing_mode not in (None, info.billing_mode) else None
+            if switched == "PAY_PER_REQUEST":
+                new = replace(new, switched_to_on_demand=self.clock.time())
             if index_updates or (switched is not None and info.global_indexes):
                 changes = index_rules.apply_updates(
                     table_keys=info.key_schema,
