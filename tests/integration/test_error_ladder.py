@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import create_function, create_queue, create_stream_table, wait_until
+from tests.conftest import create_function, create_queue, create_stream_table, unique, wait_until
 
 # Records every invocation's keys; fails (raises) whenever a key listed in FAIL_KEYS is in the
 # batch, or reports those keys as batch item failures when REPORT is set.
@@ -315,3 +315,75 @@ def test_the_failure_record_names_the_version_that_ran(
     record = json.loads(messages[0]["Body"])
     assert record["requestContext"]["functionArn"].endswith(f":function:{fn}:live")
     assert record["responseContext"]["executedVersion"] == version == "1"
+
+
+def test_a_partial_failure_behind_done_records_starts_a_fresh_retry_count(
+    server: Any, ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    """AWS-recorded (spec §6.5): the invocation that moves the checkpoint up to the failed record
+    is not counted; the rest then runs 1 + MaximumRetryAttempts times before it is given up."""
+    sqs = server.client("sqs")
+    queue_url, queue_arn = create_queue(sqs, unique("esm-partial"))
+    table, out, uuid = _setup(
+        ddb,
+        lam,
+        tmp_path,
+        {"FAIL_KEYS": "b", "REPORT": "valid"},
+        BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+        Enabled=False,
+    )
+    _put(ddb, table, "a", "b", "c")
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=10)["Messages"]
+    assert _calls(out) == [["a", "b", "c"], ["b", "c"], ["b", "c"]]
+    record = json.loads(messages[0]["Body"])
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["responseContext"]["functionError"] is None
+    info = record["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 2
+    assert int(info["startSequenceNumber"]) < int(info["endSequenceNumber"])
+
+
+def test_records_too_old_when_polled_are_given_up_uninvoked_under_a_fresh_request_id(
+    server: Any, ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    sqs = server.client("sqs")
+    queue_url, queue_arn = create_queue(sqs, unique("esm-aged"))
+    table, stream = create_stream_table(ddb)
+    out = tmp_path / "request-ids"
+    gate = tmp_path / "gate"
+    code = (
+        "import os, time\n"
+        "def handler(event, context):\n"
+        "    with open(os.environ['OUT'], 'a') as f:\n"
+        "        f.write(context.aws_request_id + '\\n')\n"
+        "    while not os.path.exists(os.environ['GATE']):\n"
+        "        time.sleep(0.01)\n"
+    )
+    fn = create_function(lam, code, env={"OUT": str(out), "GATE": str(gate)}, timeout=30)
+    uuid = lam.create_event_source_mapping(
+        FunctionName=fn,
+        EventSourceArn=stream,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=1,
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )["UUID"]
+    wait_until(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled")
+    _put(ddb, table, "first")
+    wait_until(lambda: out.exists())  # the first batch is in the handler, held at the gate
+    _put(ddb, table, "aged")
+    server.advance_clock(61)  # the next record is too old before the same poller reads it
+    gate.touch()
+    body = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=10)["Messages"][0]["Body"]
+    record = json.loads(body)
+    earlier = out.read_text().split()
+    assert len(earlier) == 1  # the aged record was never sent to the function
+    context = record["requestContext"]
+    assert context["condition"] == "RecordAgeExceeded"
+    assert context["approximateInvokeCount"] == 1
+    assert "responseContext" not in record
+    assert context["requestId"] != earlier[0]

@@ -301,3 +301,20 @@ def test_idle_workers_end_after_worker_idle_seconds(tmp_path: Path) -> None:
         server.advance_clock(31)  # unused for 31 s of server clock: the worker is ended
         assert "Init Duration" in report()  # so this invocation starts cold
         assert "Init Duration" not in report()
+
+
+def test_an_out_of_range_configuration_update_is_refused_and_not_stored(lam: Any) -> None:
+    # Timeout above 900 passes botocore's model (which allows 5400) but not Lambda's own check;
+    # the refused update must leave the function as it was and invocable.
+    name = create_function(lam, ECHO, timeout=5)
+    with pytest.raises(ClientError) as err:
+        lam.update_function_configuration(FunctionName=name, Timeout=901)
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as err:
+        lam.update_function_configuration(FunctionName=name, MemorySize=10241)
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    config = lam.get_function_configuration(FunctionName=name)
+    assert (config["Timeout"], config["MemorySize"]) == (5, 128)
+    out, body = _invoke(lam, name, {"x": 1})
+    assert "FunctionError" not in out
+    assert body["event"] == {"x": 1}

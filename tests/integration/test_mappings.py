@@ -458,3 +458,35 @@ def test_tumbling_window_carries_state_and_ends_with_a_final_invocation(
     # The position is committed after the final invocation: nothing is delivered again.
     ddb.put_item(TableName=table, Item={"pk": {"S": "next-window"}})
     wait_until(lambda: calls()[-1]["records"] == 1 and calls()[-1]["state"] == {})
+
+
+def test_list_max_items_is_checked_against_the_model(raw: Any, lam: Any) -> None:
+    for value, bound in ((0, "greater than or equal to 1"), (10001, "less than or equal to 10000")):
+        for call in (raw.list_event_source_mappings, raw.list_functions):
+            with pytest.raises(ClientError) as err:
+                call(MaxItems=value)
+            assert err.value.response["Error"]["Code"] == "ValidationException"
+            assert err.value.response["Error"]["Message"] == (
+                f"1 validation error detected: Value '{value}' at 'maxItems' failed to satisfy "
+                f"constraint: Member must have value {bound}"
+            )
+    page = lam.list_event_source_mappings(MaxItems=1)
+    assert len(page["EventSourceMappings"]) <= 1
+
+
+def test_an_update_onto_an_already_mapped_function_is_a_conflict(
+    ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    _table, stream = create_stream_table(ddb)
+    first = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "1")})
+    second = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "2")})
+    kept = _map(lam, first, stream)
+    moved = _map(lam, second, stream)
+    with pytest.raises(ClientError) as err:
+        lam.update_event_source_mapping(UUID=moved, FunctionName=first)
+    assert err.value.response["Error"]["Code"] == "ResourceConflictException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert err.value.response["Error"]["Message"].endswith(f"mapping with UUID {kept}")
+    assert lam.get_event_source_mapping(UUID=moved)["FunctionArn"].endswith(f":{second}")
+    # Naming its own function again is no conflict.
+    assert lam.update_event_source_mapping(UUID=kept, FunctionName=first)["State"] == "Updating"

@@ -195,3 +195,32 @@ def test_window_partial_failure_retries_from_the_failed_record(
     server.advance_clock(61)
     wait_until(lambda: _calls(out)[-1]["final"], timeout=15)
     assert _calls(out)[-1]["count"] == 3
+
+
+def test_window_partial_failure_behind_done_records_starts_a_fresh_retry_count(
+    server: Any, ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    # As without windows (spec §6.5): the invocation that moved the position on to b is not
+    # counted, so b and c run 1 + MaximumRetryAttempts times before they are given up.
+    out = tmp_path / "calls"
+    table, stream = create_stream_table(ddb)
+    fn = create_function(lam, WINDOWED, env={"OUT": str(out), "FAIL_KEYS": "b", "REPORT": "1"})
+    uuid = _mapping(
+        lam,
+        fn,
+        stream,
+        BatchSize=10,
+        TumblingWindowInSeconds=60,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        MaximumRetryAttempts=1,
+        Enabled=False,
+    )
+    for key in ("a", "b", "c"):
+        ddb.put_item(TableName=table, Item={"pk": {"S": key}})
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    wait_until(lambda: len(_calls(out)) >= 3)
+    server.advance_clock(61)
+    wait_until(lambda: _calls(out)[-1]["final"], timeout=15)
+    calls = _calls(out)
+    assert [c["keys"] for c in calls] == [["a", "b", "c"], ["b", "c"], ["b", "c"], []]
+    assert calls[-1]["count"] == 1  # only a was done; b and c were given up

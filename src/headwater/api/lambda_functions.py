@@ -201,6 +201,10 @@ async def get_function_configuration(
 
 
 async def list_functions(rt: Runtime, ctx: RequestContext, query: dict[str, str]) -> Body:
+    SHAPES.validate(
+        "ListFunctions",
+        {m: query[m] for m in ("FunctionVersion", "Marker", "MaxItems") if m in query},
+    )
     functions = rt.functions.list(ctx.region)
     marker = query.get("Marker")
     if marker:

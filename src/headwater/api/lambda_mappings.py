@@ -124,6 +124,24 @@ def _common_changes(body: Body) -> Body:
     return changes
 
 
+def _refuse_duplicate(
+    rt: Runtime, ctx: RequestContext, source: str, function_arn: str, named: str, own: str = ""
+) -> None:
+    """One mapping per (stream, function): a second one, made or reached by an update that
+    moves a mapping to another function, is a conflict (the update's wording is INFERRED)."""
+    for existing in rt.mappings.all(ctx.region):
+        if (
+            existing.uuid != own
+            and existing.event_source_arn == source
+            and existing.function_arn == function_arn
+        ):
+            raise ResourceConflict(
+                f'The event source arn (" {source} ") and function (" {named} ") provided '
+                "mapping already exists. Please update or delete the existing mapping with UUID "
+                f"{existing.uuid}"
+            )
+
+
 async def create_mapping(rt: Runtime, ctx: RequestContext, body: Body) -> tuple[int, Body]:
     source = body.get("EventSourceArn")
     if not source:
@@ -147,13 +165,7 @@ async def create_mapping(rt: Runtime, ctx: RequestContext, body: Body) -> tuple[
         raise InvalidParameterValue(f"Stream not found: {source}")
     function_arn = _function_arn(rt, ctx, body["FunctionName"])
     changes = _common_changes(body)
-    for existing in rt.mappings.all(ctx.region):
-        if existing.event_source_arn == source and existing.function_arn == function_arn:
-            raise ResourceConflict(
-                f'The event source arn (" {source} ") and function (" {body["FunctionName"]} ") '
-                "provided mapping already exists. Please update or delete the existing mapping "
-                f"with UUID {existing.uuid}"
-            )
+    _refuse_duplicate(rt, ctx, source, function_arn, body["FunctionName"])
     mapping = MappingConfig(
         uuid=str(uuid.uuid4()),
         region=ctx.region,
@@ -172,6 +184,8 @@ async def get_mapping(rt: Runtime, ctx: RequestContext, uuid_: str) -> Body:
 
 
 async def list_mappings(rt: Runtime, ctx: RequestContext, query: dict[str, str]) -> Body:
+    members = ("EventSourceArn", "FunctionName", "Marker", "MaxItems")
+    SHAPES.validate("ListEventSourceMappings", {m: query[m] for m in members if m in query})
     found = rt.mappings.all(ctx.region)
     source = query.get("EventSourceArn")
     if source:
@@ -211,6 +225,9 @@ async def update_mapping(
     changes = _common_changes(body)
     if body.get("FunctionName"):
         changes["function_arn"] = _function_arn(rt, ctx, body["FunctionName"])
+        _refuse_duplicate(
+            rt, ctx, current.event_source_arn, changes["function_arn"], body["FunctionName"], uuid_
+        )
     updated = await asyncio.to_thread(rt.mappings.update, uuid_, changes)
     return 202, mapping_configuration(updated)
 

@@ -208,6 +208,7 @@ class FunctionRegistry(FunctionLookups):
                 last_modified=self.clock.time(),
                 revision_id=str(uuidlib.uuid4()),
             )
+            self._build_spec(config)  # refuses an out-of-range timeout or memory before storing
             self.store.write(
                 lambda txn: rows.update_function_config(txn.conn, region, name, config.to_json())
             )

@@ -287,11 +287,14 @@ class ShardPoller:
         self.settings.cloudwatch.failed_invoke(len(delivered))
         if self._stop.is_set():
             return attempt
+        retries = self._retries + (1 if verdict.counts else 0)
         if verdict.failed_from:
             self._checkpoint(self.position_key, rows[verdict.failed_from - 1][0])
             self.next_seq = rows[verdict.failed_from - 1][0] + 1
             rows = rows[verdict.failed_from :]
-        retries = self._retries + (1 if verdict.counts else 0)
+            # The checkpoint moved on, so the rest starts a fresh ladder: AWS then invokes it
+            # 1 + MaximumRetryAttempts times and reports only those invocations (spec §6.5).
+            self._invocations = retries = 0
         step = next_step(verdict, retries, len(rows), rows[0][1], now, ladder)
         log.warning(
             "mapping %s: batch of %d record(s) from %s failed (%s); %s",
@@ -402,6 +405,7 @@ class ShardPoller:
                 self._next_window()
                 return 0
             inside = inside[done:]
+            self._retries = self._invocations = 0  # a fresh ladder from the failed record
         if inside and not (ok and done == len(inside)):
             failed = len(inside) - (done if ok else 0)
             metrics.FAILED_INVOKE.inc(failed, mapping=self.settings.uuid)
@@ -410,7 +414,8 @@ class ShardPoller:
             return attempt
         if not final:
             counts = verdict.counts if not outcome.ok else True  # throttles don't count
-            retries = self._retries + (1 if counts else 0)
+            moved = ok and done > 0  # the invocation that moved the position is not counted
+            retries = self._retries + (1 if counts and not moved else 0)
             no_bisect = replace(ladder, bisect_on_error=False)  # not offered for windows
             step = next_step(verdict, retries, len(inside), inside[0][1], now, no_bisect)
             if step.action == "give_up":
@@ -465,6 +470,7 @@ class ShardPoller:
         self._window = self._rest.pop() if self._rest else None
         self._retries = 0
         self._invocations = 0
+        self._last_request_id = ""  # records given up unsent get a fresh id, not a stale one
 
     def _give_up(self, rows: Rows, condition: str, *, checkpoint: bool = True) -> None:
         """Discard records the ladder gave up on; the shard moves on past them. (Inside a
