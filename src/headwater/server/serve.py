@@ -55,12 +55,16 @@ async def _serve(
     runtime.store.readers.reserve_for_this_thread()
     # ...and item writes submitted here run here too, grouped per turn of the loop.
     runtime.store.writer.attach(asyncio.get_running_loop())
-    app = create_app(runtime)
-    server = HttpServer(app, app)
-    await server.start(sock)
-    on_ready()
-    await stop.wait()
-    await server.shutdown(GRACEFUL_SECONDS, force)
+    try:
+        app = create_app(runtime)
+        server = HttpServer(app, app)
+        await server.start(sock)
+        on_ready()
+        await stop.wait()
+        await server.shutdown(GRACEFUL_SECONDS, force)
+    finally:
+        # From here on this thread is not a loop any more (runtime.close() runs on it next).
+        runtime.store.writer.detach()
 
 
 def serve(settings: Settings, on_ready: Callable[[Settings, Runtime], None] | None = None) -> None:

@@ -209,6 +209,15 @@ class Writer:
         self._loop = loop
         self._here_thread = threading.get_ident()
 
+    def detach(self) -> None:
+        """The loop is ending: run what it holds now, and send later jobs to the writer thread
+        (call it on the loop's thread)."""
+        if self._here_thread != threading.get_ident():
+            return
+        self._flush_here()
+        self._here_thread = None
+        self._loop = None
+
     def submit(self, fn: Callable[[Txn], T]) -> Future[T]:
         if self._here_thread == threading.get_ident() and not self._closed:
             return self._submit_here(fn)

@@ -187,3 +187,17 @@ def test_done_callbacks_see_the_result(store: Store) -> None:
 
     run_attached(store, body)
     assert got == ["v", "late v"]
+
+
+def test_after_detach_the_loops_thread_writes_through_the_writer_thread(store: Store) -> None:
+    async def body() -> Future[str]:
+        held = store.submit(setter("held", "1"))
+        store.writer.detach()  # the loop is ending: what it held runs now
+        assert held.done()
+        return held
+
+    held = run_attached(store, body)
+    assert held.result() == "1"
+    # the same thread, no loop any more: jobs go to the writer thread instead of a dead loop
+    assert store.write(lambda txn: threading.get_ident()) == store.writer._thread.ident
+    assert read_meta(store, "held") == "1"
