@@ -59,6 +59,9 @@ class WorkerPool:
         self._live: set[Worker] = set()
         self._generation: dict[str, int] = {}
         self._revision: dict[str, str] = {}
+        # Workers being started ahead of need (``prewarm``), by spec key: an invocation that
+        # finds no idle worker claims one of these rather than starting a second worker.
+        self._prewarming: dict[str, list[_Prewarm]] = {}
         self._closed = False
         # Idle workers unused for ``idle_seconds`` (by ``now``, the server clock) are ended;
         # a background thread looks every so often, and ``end_idle`` can be called any time.
@@ -91,6 +94,8 @@ class WorkerPool:
         capture = LogCapture(self._sink)
         worker = self._take_idle(spec)
         if worker is None:
+            worker = self._claim_prewarmed(spec)
+        if worker is None:
             worker = self._start(spec)
             limit = _init_limit(spec)
             try:
@@ -120,14 +125,39 @@ class WorkerPool:
 
     def prewarm(self, spec: FunctionSpec) -> None:
         """Start one worker in the background so the next invoke finds it warm."""
+        slot = _Prewarm()
         with self._lock:
             if self._closed:
                 return
             stale = self._note_revision(spec)
+            self._prewarming.setdefault(spec.key, []).append(slot)
         self._end_all(stale)
         threading.Thread(
-            target=self._warm, args=(spec,), name=f"headwater-prewarm:{spec.name}", daemon=True
+            target=self._warm,
+            args=(spec, slot),
+            name=f"headwater-prewarm:{spec.name}",
+            daemon=True,
         ).start()
+
+    def _claim_prewarmed(self, spec: FunctionSpec) -> Worker | None:
+        """The worker a prewarm is starting for this spec, once ready (None: there is none,
+        or it failed or went stale; the caller starts one)."""
+        with self._lock:
+            slot = next((s for s in self._prewarming.get(spec.key, ()) if not s.claimed), None)
+            if slot is None:
+                return None
+            slot.claimed = True
+        slot.done.wait(_init_limit(spec) + STOP_GRACE_S)
+        with self._lock:
+            worker, slot.worker = slot.worker, None
+            if worker is None:
+                slot.claimed = False  # given up waiting: the prewarm keeps its worker idle
+        if worker is None:
+            return None
+        if worker.spec.revision != spec.revision or not worker.is_alive():
+            self._give_back(worker, healthy=False)
+            return None
+        return worker
 
     def retire(self, name_or_key: str) -> None:
         """End idle workers now; busy ones end when their invocation returns. A spec key
@@ -282,19 +312,27 @@ class WorkerPool:
             worker.reap(time.monotonic() + STOP_GRACE_S)
             self._ended()
 
-    def _warm(self, spec: FunctionSpec) -> None:
-        try:
-            worker = self._start(spec)
-        except RuntimeError:
-            return  # closed meanwhile
-        except OSError as exc:
-            self._sink(f"[headwater] could not start a worker for {spec.name}: {exc}")
-            return
+    def _warm(self, spec: FunctionSpec, slot: _Prewarm) -> None:
+        worker: Worker | None = None
         ready = False
         try:
+            worker = self._start(spec)
             ready = worker.wait_ready(LogCapture(self._sink), _init_limit(spec)).kind == "ready"
+        except RuntimeError:
+            pass  # closed meanwhile
+        except OSError as exc:
+            self._sink(f"[headwater] could not start a worker for {spec.name}: {exc}")
         finally:
-            self._give_back(worker, healthy=ready)
+            with self._lock:
+                waiting = self._prewarming.get(spec.key, [])
+                if slot in waiting:
+                    waiting.remove(slot)
+                handed = slot.claimed and ready and worker is not None and not self._closed
+                if handed:
+                    slot.worker = worker  # straight to the invocation that waits for it
+            slot.done.set()
+            if worker is not None and not handed:
+                self._give_back(worker, healthy=ready)
 
     def _end_all(self, workers: Iterable[Worker]) -> None:
         workers = list(workers)
@@ -341,6 +379,17 @@ def new_request_id() -> str:
 
 def _nothing() -> None:
     pass
+
+
+class _Prewarm:
+    """A worker being started ahead of need, and the invocation (if any) waiting for it."""
+
+    __slots__ = ("claimed", "done", "worker")
+
+    def __init__(self) -> None:
+        self.claimed = False
+        self.done = threading.Event()
+        self.worker: Worker | None = None
 
 
 def _init_limit(spec: FunctionSpec) -> float:

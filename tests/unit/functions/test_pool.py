@@ -129,6 +129,48 @@ def test_prewarm_starts_a_worker_the_next_invoke_uses(
     assert result.init_duration_ms is not None
 
 
+SLOW_START = """
+import os, time
+
+time.sleep(0.5)  # a slow import: the invocation arrives while the prewarm still starts
+
+def handler(event, context):
+    return {"pid": os.getpid()}
+"""
+
+
+def test_an_invoke_during_a_prewarm_uses_that_worker_not_a_second_one(
+    pool: WorkerPool, make_function: MakeFunction
+) -> None:
+    spec = make_function(SLOW_START)
+    pool.prewarm(spec)
+    first = pool.invoke(spec, b"{}")  # no idle worker yet: it waits for the one starting
+    second = pool.invoke(spec, b"{}")
+    assert json.loads(first.payload)["pid"] == json.loads(second.payload)["pid"]
+    assert first.init_duration_ms is not None  # the environment's first invocation
+    assert second.init_duration_ms is None
+    assert pool.idle_pids(spec.name) == [json.loads(second.payload)["pid"]]  # only one worker
+
+
+def test_a_second_concurrent_invoke_does_not_wait_for_a_claimed_prewarm(
+    pool: WorkerPool, make_function: MakeFunction
+) -> None:
+    spec = make_function(SLOW_START)
+    pool.prewarm(spec)
+    results: list[bytes] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(pool.invoke(spec, b"{}").payload))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    pids = {json.loads(payload)["pid"] for payload in results}
+    assert len(pids) == 2  # one took the prewarmed worker, the other started its own
+    assert sorted(pool.idle_pids(spec.name)) == sorted(pids)
+
+
 def test_workers_exit_when_the_server_process_dies(
     tmp_path: Path, make_function: MakeFunction
 ) -> None:
