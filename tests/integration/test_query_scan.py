@@ -277,6 +277,22 @@ def test_query_page_stops_at_one_megabyte(ddb: Any) -> None:
     assert "LastEvaluatedKey" not in rest
 
 
+def test_a_page_stops_at_one_megabyte_read_even_when_the_filter_keeps_nothing(ddb: Any) -> None:
+    table = _create(ddb)
+    _put(ddb, table, *(_item("a", str(i), pad={"S": "x" * 350_000}) for i in range(4)))
+    values = {**A, ":n": {"S": "never"}}
+    first = _query(ddb, table, "pk = :p", values, FilterExpression="note = :n")
+    assert (first["Count"], first["ScannedCount"]) == (0, 2)
+    assert first["LastEvaluatedKey"] == {"pk": {"S": "a"}, "sk": {"N": "1"}}
+    scanned = ddb.scan(
+        TableName=table,
+        FilterExpression="note = :n",
+        ExpressionAttributeValues={":n": values[":n"]},
+    )
+    assert (scanned["Count"], scanned["ScannedCount"]) == (0, 2)
+    assert "LastEvaluatedKey" in scanned
+
+
 def test_table_arn_names_the_table(ddb: Any, numbers: str) -> None:
     arn = ddb.describe_table(TableName=numbers)["Table"]["TableArn"]
     assert _query(ddb, arn, "pk = :p", {":p": {"S": "b"}})["Count"] == 2

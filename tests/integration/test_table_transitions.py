@@ -84,3 +84,32 @@ def test_update_and_delete_take_time_too(slow: HeadwaterServer) -> None:
 
     wait_until(gone)
     ddb.get_waiter("table_not_exists").wait(TableName="slow-update", WaiterConfig={"Delay": 1})
+
+
+def _ttl(ddb: Any, name: str) -> dict[str, Any]:
+    return dict(ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"])
+
+
+def test_ttl_is_enabling_and_disabling_while_the_change_settles(slow: HeadwaterServer) -> None:
+    ddb = slow.client("dynamodb")
+    ddb.create_table(
+        TableName="slow-ttl",
+        KeySchema=KEYS,
+        AttributeDefinitions=ATTRS,
+        BillingMode="PAY_PER_REQUEST",
+    )
+    slow.advance_clock(31)
+    wait_until(lambda: _status(ddb, "slow-ttl") == "ACTIVE")
+    assert _ttl(ddb, "slow-ttl") == {"TimeToLiveStatus": "DISABLED"}
+    spec = {"Enabled": True, "AttributeName": "expires"}
+    ddb.update_time_to_live(TableName="slow-ttl", TimeToLiveSpecification=spec)
+    assert _ttl(ddb, "slow-ttl") == {"TimeToLiveStatus": "ENABLING", "AttributeName": "expires"}
+    slow.advance_clock(31)
+    assert _ttl(ddb, "slow-ttl") == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+    slow.advance_clock(3600)  # past the once-an-hour rule
+    ddb.update_time_to_live(
+        TableName="slow-ttl", TimeToLiveSpecification={**spec, "Enabled": False}
+    )
+    assert _ttl(ddb, "slow-ttl") == {"TimeToLiveStatus": "DISABLING", "AttributeName": "expires"}
+    slow.advance_clock(31)
+    assert _ttl(ddb, "slow-ttl") == {"TimeToLiveStatus": "DISABLED"}

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from headwater.testing import HeadwaterServer
 from tests.conftest import unique
 
 KEYS = [{"AttributeName": "pk", "KeyType": "HASH"}]
@@ -215,3 +216,101 @@ def test_switch_to_on_demand_is_dated_when_it_happens(ddb: Any) -> None:
     assert summary["BillingMode"] == "PAY_PER_REQUEST"
     assert summary["LastUpdateToPayPerRequestDateTime"] > created
     ddb.delete_table(TableName=name)
+
+
+def _throughput(ddb: Any, name: str, index: str | None = None) -> dict[str, Any]:
+    table = ddb.describe_table(TableName=name)["Table"]
+    if index is None:
+        return dict(table["ProvisionedThroughput"])
+    found = [i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == index]
+    return dict(found[0]["ProvisionedThroughput"])
+
+
+def _set_throughput(ddb: Any, name: str, read: int, write: int) -> None:
+    ddb.update_table(
+        TableName=name,
+        ProvisionedThroughput={"ReadCapacityUnits": read, "WriteCapacityUnits": write},
+    )
+
+
+def test_throughput_changes_are_dated_and_decreases_counted_per_utc_day() -> None:
+    # Its own server: the test moves the clock a day on, past the shared streams' retention.
+    with HeadwaterServer(in_memory=True) as running:
+        ddb = running.client("dynamodb")
+        name = unique("t")
+        ddb.create_table(
+            TableName=name,
+            KeySchema=KEYS,
+            AttributeDefinitions=ATTRS,
+            ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        )
+        fresh = _throughput(ddb, name)
+        assert "LastIncreaseDateTime" not in fresh and "LastDecreaseDateTime" not in fresh
+        _set_throughput(ddb, name, 10, 5)
+        raised = _throughput(ddb, name)
+        assert "LastDecreaseDateTime" not in raised
+        assert raised["NumberOfDecreasesToday"] == 0
+        assert (
+            raised["LastIncreaseDateTime"]
+            >= ddb.describe_table(TableName=name)["Table"]["CreationDateTime"]
+        )
+        _set_throughput(ddb, name, 4, 5)
+        _set_throughput(ddb, name, 4, 3)
+        lowered = _throughput(ddb, name)
+        assert lowered["NumberOfDecreasesToday"] == 2
+        assert lowered["LastIncreaseDateTime"] == raised["LastIncreaseDateTime"]
+        assert lowered["LastDecreaseDateTime"] >= raised["LastIncreaseDateTime"]
+        running.advance_clock(86400)
+        next_day = _throughput(ddb, name)
+        assert next_day["NumberOfDecreasesToday"] == 0
+        assert next_day["LastDecreaseDateTime"] == lowered["LastDecreaseDateTime"]
+        _set_throughput(ddb, name, 8, 2)  # one up, one down: both
+        both = _throughput(ddb, name)
+        assert both["NumberOfDecreasesToday"] == 1
+        assert both["LastIncreaseDateTime"] == both["LastDecreaseDateTime"]
+        assert both["LastIncreaseDateTime"] > lowered["LastDecreaseDateTime"]
+
+
+def test_a_global_index_keeps_its_own_throughput_history(ddb: Any) -> None:
+    name = unique("t")
+    ddb.create_table(
+        TableName=name,
+        KeySchema=KEYS,
+        AttributeDefinitions=[*ATTRS, {"AttributeName": "g", "AttributeType": "S"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+                "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+            }
+        ],
+    )
+    ddb.update_table(
+        TableName=name,
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Update": {
+                    "IndexName": "by-g",
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 5},
+                }
+            }
+        ],
+    )
+    index = _throughput(ddb, name, "by-g")
+    assert index["NumberOfDecreasesToday"] == 1 and "LastDecreaseDateTime" in index
+    assert "LastIncreaseDateTime" not in index
+    table = _throughput(ddb, name)
+    assert table["NumberOfDecreasesToday"] == 0 and "LastDecreaseDateTime" not in table
+
+
+def test_switching_billing_mode_is_not_a_throughput_change(ddb: Any) -> None:
+    name = _create(ddb)
+    ddb.update_table(
+        TableName=name,
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
+    )
+    out = _throughput(ddb, name)
+    assert out == {"NumberOfDecreasesToday": 0, "ReadCapacityUnits": 3, "WriteCapacityUnits": 4}

@@ -445,6 +445,36 @@ def test_payload_of_3_mb_is_fine(ddb: Any, table: str) -> None:
     assert _get(ddb, table, "p29") is not None
 
 
+def _put_big_items(ddb: Any, table: str, count: int) -> None:
+    """``count`` items of about 390 KB: eleven of them pass 4 MB, ten do not."""
+    filler = {"S": "x" * 390_000}
+    for i in range(count):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"big{i}"}, "v": filler})
+
+
+def test_updates_that_grow_items_past_4_mb_are_refused(ddb: Any, table: str) -> None:
+    _put_big_items(ddb, table, 11)
+    updates = [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": _key(f"big{i}"),
+                "UpdateExpression": "SET touched = :t",
+                "ExpressionAttributeValues": {":t": {"N": "1"}},
+            }
+        }
+        for i in range(11)
+    ]
+    with pytest.raises(ClientError) as err:
+        ddb.transact_write_items(TransactItems=updates)
+    code, message = _error(err)
+    assert code == "ValidationException"
+    assert "size cannot exceed" in message
+    assert "touched" not in (_get(ddb, table, "big0") or {})
+    ddb.transact_write_items(TransactItems=updates[:10])
+    assert (_get(ddb, table, "big9") or {})["touched"] == {"N": "1"}
+
+
 def test_consumed_capacity_counts_transactional_units(
     ddb: Any, new_table: Callable[..., str]
 ) -> None:
@@ -689,3 +719,14 @@ def test_get_wrong_key_type_cancels(ddb: Any, table: str) -> None:
         "Code": "ValidationError",
         "Message": "The provided key element does not match the schema",
     }
+
+
+def test_get_of_items_over_4_mb_in_all_is_refused(ddb: Any, table: str) -> None:
+    _put_big_items(ddb, table, 11)
+    with pytest.raises(ClientError) as err:
+        ddb.transact_get_items(TransactItems=[_tget(table, f"big{i}") for i in range(11)])
+    code, message = _error(err)
+    assert code == "ValidationException"
+    assert "size cannot exceed" in message
+    out = ddb.transact_get_items(TransactItems=[_tget(table, f"big{i}") for i in range(10)])
+    assert len(out["Responses"]) == 10 and all("Item" in r for r in out["Responses"])

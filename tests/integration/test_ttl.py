@@ -289,5 +289,12 @@ def test_an_expired_item_is_readable_until_a_sweep_deletes_it(timerless: Headwat
     )
     item = ddb.get_item(TableName=table, Key={"pk": {"S": "expired"}})["Item"]
     assert item["note"] == {"S": "v2"}
+    queried = ddb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "expired"}},
+    )
+    assert queried["Count"] == 1
+    assert ddb.scan(TableName=table)["Items"] == [item]
     timerless.advance_clock(1)
     wait_until(lambda: not exists(ddb, table, "expired"))

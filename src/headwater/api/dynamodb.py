@@ -39,6 +39,7 @@ from headwater.tables.control import StreamSpec, TableSpec, check_table_name
 from headwater.tables.index_rules import IndexSpec, IndexUpdate
 from headwater.tables.item_collections import CollectionMetrics
 from headwater.tables.items import WriteResult
+from headwater.tables.throughput import ThroughputHistory
 
 SHAPES = ShapeValidator("dynamodb")
 
@@ -137,8 +138,24 @@ def _projection(index: indexes.IndexDef) -> Body:
     return projection
 
 
+def _throughput(history: ThroughputHistory, read: int, write: int, now: float) -> Body:
+    out: Body = {}
+    if history.increased is not None:
+        out["LastIncreaseDateTime"] = history.increased
+    if history.decreased is not None:
+        out["LastDecreaseDateTime"] = history.decreased
+    out["NumberOfDecreasesToday"] = history.decreases_today(now)
+    out["ReadCapacityUnits"] = read
+    out["WriteCapacityUnits"] = write
+    return out
+
+
 def _index_description(
-    info: TableInfo, index: indexes.IndexDef, stats: tuple[int, int], status: str | None
+    info: TableInfo,
+    index: indexes.IndexDef,
+    stats: tuple[int, int],
+    status: str | None,
+    now: float,
 ) -> Body:
     count, size = stats
     desc: Body = {
@@ -150,11 +167,9 @@ def _index_description(
         desc["IndexStatus"] = status or index.status
         if index.status == indexes.CREATING:
             desc["Backfilling"] = index.backfilling
-        desc["ProvisionedThroughput"] = {
-            "NumberOfDecreasesToday": 0,
-            "ReadCapacityUnits": index.read_capacity,
-            "WriteCapacityUnits": index.write_capacity,
-        }
+        desc["ProvisionedThroughput"] = _throughput(
+            index.history, index.read_capacity, index.write_capacity, now
+        )
     desc["IndexSizeBytes"] = size
     desc["ItemCount"] = count
     desc["IndexArn"] = info.index_arn(index.name)
@@ -169,6 +184,7 @@ def describe(
     index_stats: dict[str, tuple[int, int]] | None = None,
 ) -> Body:
     count, size = stats if stats is not None else (0, 0)
+    now = rt.clock.time()
     desc: Body = {
         "AttributeDefinitions": [
             {"AttributeName": n, "AttributeType": t} for n, t in info.attribute_definitions
@@ -177,11 +193,9 @@ def describe(
         "KeySchema": [{"AttributeName": n, "KeyType": k} for n, k in info.key_schema_pairs],
         "TableStatus": status or info.status,
         "CreationDateTime": info.created,
-        "ProvisionedThroughput": {
-            "NumberOfDecreasesToday": 0,
-            "ReadCapacityUnits": info.read_capacity,
-            "WriteCapacityUnits": info.write_capacity,
-        },
+        "ProvisionedThroughput": _throughput(
+            info.history, info.read_capacity, info.write_capacity, now
+        ),
         "TableSizeBytes": size,
         "ItemCount": count,
         "TableArn": info.arn,
@@ -210,7 +224,7 @@ def describe(
         if group:
             desc[key] = [
                 _index_description(
-                    info, index, (index_stats or {}).get(index.name, (0, 0)), index_status
+                    info, index, (index_stats or {}).get(index.name, (0, 0)), index_status, now
                 )
                 for index in group
             ]

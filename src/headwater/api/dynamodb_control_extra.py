@@ -75,13 +75,18 @@ async def describe_time_to_live(rt: Runtime, ctx: RequestContext, body: Body) ->
     name = _table_name("DescribeTimeToLive", body, ctx.region)
     SHAPES.validate("DescribeTimeToLive", body)
     setting = await rt.read(rt.ttl.describe, ctx.region, name)
-    if not setting.enabled:
+    # With realism delays on, a change is ENABLING / DISABLING while it settles, as AWS's
+    # can take up to an hour. (INFERRED: whether DISABLING names the attribute.)
+    settle = rt.settings.table_transition_seconds
+    settling = setting.changed is not None and rt.clock.time() - setting.changed < settle
+    if setting.enabled:
+        status = "ENABLING" if settling else "ENABLED"
+    elif settling:
+        status = "DISABLING"
+    else:
         return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
     return {
-        "TimeToLiveDescription": {
-            "TimeToLiveStatus": "ENABLED",
-            "AttributeName": setting.attribute,
-        }
+        "TimeToLiveDescription": {"TimeToLiveStatus": status, "AttributeName": setting.attribute}
     }
 
 

@@ -13,6 +13,7 @@ import orjson
 
 from headwater.model.keys import KeySchema
 from headwater.tables.indexes import IndexDef
+from headwater.tables.throughput import NO_HISTORY, ThroughputHistory
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class TableInfo:
     indexes: tuple[IndexDef, ...] = ()
     # When UpdateTable last switched the table to PAY_PER_REQUEST (None: it never did).
     switched_to_on_demand: float | None = None
+    # When the provisioned throughput last went up and down, and the day's decreases.
+    history: ThroughputHistory = NO_HISTORY
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
@@ -78,6 +81,7 @@ class TableInfo:
                 "deletion_protection": self.deletion_protection,
                 "indexes": [index.to_json() for index in self.indexes],
                 "switched_to_on_demand": self.switched_to_on_demand,
+                "history": self.history.to_json(),
             }
         )
 
@@ -103,6 +107,7 @@ class TableInfo:
             deletion_protection=d.get("deletion_protection", False),
             indexes=tuple(IndexDef.from_json(i) for i in d.get("indexes", ())),
             switched_to_on_demand=d.get("switched_to_on_demand"),
+            history=ThroughputHistory.from_json(d.get("history")),
         )
 
 

@@ -360,6 +360,15 @@ class TableControl:
                         "to request higher limits."
                     )
                 new = replace(new, read_capacity=read_capacity, write_capacity=write_capacity)
+                if info.billing_mode == "PROVISIONED" and billing == "PROVISIONED":
+                    new = replace(
+                        new,
+                        history=info.history.after_change(
+                            (info.read_capacity, info.write_capacity),
+                            (read_capacity, write_capacity),
+                            self.clock.time(),
+                        ),
+                    )
             if billing_mode is not None:
                 new = replace(new, billing_mode=billing_mode)
                 if billing_mode == "PAY_PER_REQUEST":
@@ -379,6 +388,7 @@ class TableControl:
                     billing_changed_to=switched,
                     updates=index_updates,
                     request_definitions=attribute_definitions,
+                    now=self.clock.time(),
                 )
                 new = replace(
                     new, indexes=changes.indexes, attribute_definitions=changes.definitions

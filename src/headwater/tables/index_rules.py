@@ -302,6 +302,7 @@ def apply_updates(
     billing_changed_to: str | None,
     updates: Sequence[IndexUpdate],
     request_definitions: Definitions,
+    now: float = 0.0,
 ) -> IndexChanges:
     """The table-level rules of GlobalSecondaryIndexUpdates (UT-11..UT-20) and their effect.
     ``billing`` is the billing mode after the request."""
@@ -342,10 +343,13 @@ def apply_updates(
                     f"{update.write_capacity}. Refer to the Amazon DynamoDB Developer Guide for "
                     "current limits and how to request higher limits."
                 )
+            read, write = update.read_capacity or 0, update.write_capacity or 0
+            history = index.history
+            if billing_changed_to is None:  # a change between two provisioned settings
+                old = (index.read_capacity, index.write_capacity)
+                history = history.after_change(old, (read, write), now)
             current[position] = replace(
-                index,
-                read_capacity=update.read_capacity or 0,
-                write_capacity=update.write_capacity or 0,
+                index, read_capacity=read, write_capacity=write, history=history
             )
             updated.add(update.name)
         elif kind == "Delete":

@@ -37,6 +37,7 @@ from headwater.model.keys import HASH_TOO_LONG, RANGE_TOO_LONG, KeySchema, encod
 from headwater.model.size import item_size
 from headwater.model.types import AttrValue, type_of
 from headwater.storage import index_rows
+from headwater.tables.throughput import NO_HISTORY, ThroughputHistory
 
 if TYPE_CHECKING:
     from headwater.storage.store import Txn
@@ -88,6 +89,7 @@ class IndexDef:
     write_capacity: int = 0
     status: str = ACTIVE  # global indexes: CREATING → ACTIVE → DELETING
     backfilling: bool = False
+    history: ThroughputHistory = NO_HISTORY  # global indexes' provisioned throughput changes
 
     @property
     def key_schema_pairs(self) -> tuple[tuple[str, str], ...]:
@@ -114,6 +116,7 @@ class IndexDef:
             "write_capacity": self.write_capacity,
             "status": self.status,
             "backfilling": self.backfilling,
+            "history": self.history.to_json(),
         }
 
     @classmethod
@@ -129,6 +132,7 @@ class IndexDef:
             write_capacity=data.get("write_capacity", 0),
             status=data.get("status", ACTIVE),
             backfilling=data.get("backfilling", False),
+            history=ThroughputHistory.from_json(data.get("history")),
         )
 
 

@@ -64,6 +64,7 @@ def is_expired(item: Item, attribute: str, now: float) -> bool:
 class TtlSetting:
     enabled: bool
     attribute: str | None
+    changed: float | None = None  # when UpdateTimeToLive last changed it (None: never)
 
 
 class TimeToLive:
@@ -88,9 +89,9 @@ class TimeToLive:
     def describe(self, region: str, name: str) -> TtlSetting:
         info = self._require(region, name)
         row = self.store.read(lambda conn: ttl_rows.get_ttl(conn, info.table_id))
-        if row is None or not row[0]:
+        if row is None:
             return TtlSetting(False, None)
-        return TtlSetting(True, row[1])
+        return TtlSetting(row[0], row[1], row[2])
 
     def update(self, region: str, name: str, *, enabled: bool, attribute: str) -> None:
         info = self._require(region, name)
