@@ -18,6 +18,7 @@ from headwater.clock import Clock
 from headwater.cloudwatch.lambda_metrics import LambdaMetrics
 from headwater.cloudwatch.series import MetricSeries
 from headwater.destinations import Destinations
+from headwater.functions.async_invoke import AsyncInvoker
 from headwater.functions.pool import WorkerPool
 from headwater.functions.registry import FunctionRegistry
 from headwater.mapping.supervisor import MappingSupervisor
@@ -116,6 +117,8 @@ class Runtime:
             self.store.path.parent / "s3",
             durable=settings.durable and not settings.in_memory,
         )
+        # InvocationType=Event: queued, retried on the clock, records to the destinations.
+        self.async_invoker = AsyncInvoker(self.functions, self.destinations, self.clock)
         self.mappings = MappingSupervisor(
             self.store,
             self.streams,
@@ -152,6 +155,7 @@ class Runtime:
         self.control.timers.stop()
         self.stream_upkeep.stop()
         self.mappings.stop_all()
+        self.async_invoker.stop()
         self.pool.close()
         self.mappings.close()
         self._reads.shutdown(wait=True)

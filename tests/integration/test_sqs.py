@@ -437,6 +437,21 @@ def test_purge_queue_drops_every_message(sqs: Any) -> None:
     assert _counts(sqs, url) == (0, 0, 0)
 
 
+def test_a_second_purge_within_sixty_seconds_is_refused(server: HeadwaterServer, sqs: Any) -> None:
+    url = _queue(sqs)
+    name = url.rsplit("/", 1)[-1]
+    sqs.purge_queue(QueueUrl=url)
+    with pytest.raises(sqs.exceptions.PurgeQueueInProgress) as err:
+        sqs.purge_queue(QueueUrl=url)
+    assert _code(err) == "AWS.SimpleQueueService.PurgeQueueInProgress"
+    message = err.value.response["Error"]["Message"]
+    assert message == f"Only one PurgeQueue operation on {name} is allowed every 60 seconds."
+    server.advance_clock(60)
+    sqs.send_message(QueueUrl=url, MessageBody="after")
+    sqs.purge_queue(QueueUrl=url)  # a minute later it is allowed again
+    assert _counts(sqs, url) == (0, 0, 0)
+
+
 # -- batches ------------------------------------------------------------------------------------
 
 

@@ -190,6 +190,30 @@ def test_list_versions_pages_with_latest_first(lam: Any) -> None:
     assert [v["Version"] for p in paginated for v in p["Versions"]] == ["$LATEST", "1", "2", "3"]
 
 
+def test_list_functions_all_lists_every_version_qualified(lam: Any) -> None:
+    """AWS (observed, moto#3422): without FunctionVersion only $LATEST under the unqualified
+    ARN; with ALL, ``:$LATEST`` and every published version under ``:N``. Neither carries the
+    state fields (the ListFunctions reference: GetFunction has them)."""
+    name = two_versions(lam)
+    plain = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == name]
+    assert [(f["Version"], f["FunctionArn"]) for f in plain] == [("$LATEST", arn(name))]
+    assert "State" not in plain[0] and "LastUpdateStatus" not in plain[0]
+
+    every = lam.get_paginator("list_functions").paginate(
+        FunctionVersion="ALL", PaginationConfig={"PageSize": 1}
+    )
+    mine = [f for page in every for f in page["Functions"] if f["FunctionName"] == name]
+    assert [(f["Version"], f["FunctionArn"]) for f in mine] == [
+        ("$LATEST", f"{arn(name)}:$LATEST"),
+        ("1", f"{arn(name)}:1"),
+        ("2", f"{arn(name)}:2"),
+    ]
+    assert "State" not in mine[1]
+    first = lam.get_function(FunctionName=name, Qualifier="1")["Configuration"]
+    assert mine[1]["CodeSha256"] == first["CodeSha256"]
+    assert mine[1]["RevisionId"] == first["RevisionId"]
+
+
 def test_publish_preconditions(lam: Any) -> None:
     name = create(lam, TAGGED.format(tag="one"))
     latest = lam.get_function_configuration(FunctionName=name)

@@ -15,7 +15,12 @@ from typing import Any
 
 from headwater.api.context import RequestContext
 from headwater.api.shapes import ShapeValidator
-from headwater.errors import InvalidParameterValue, NotEmulated
+from headwater.errors import (
+    InvalidParameterValue,
+    NotEmulated,
+    RequestTooLarge,
+    ResourceNotFound,
+)
 from headwater.functions.registry import FunctionConfig, lambda_timestamp, parse_function_name
 from headwater.runtime import Runtime
 
@@ -23,6 +28,14 @@ SHAPES = ShapeValidator("lambda")
 
 Body = dict[str, Any]
 
+
+# An asynchronous invocation's payload limit (AWS raised it from 256 KB to 1 MB in 2025); the
+# error's wording is INFERRED from the RequestResponse one.
+MAX_EVENT_PAYLOAD = 1_048_576
+
+# ListFunctions and ListVersionsByFunction answer a subset of FunctionConfiguration: no state
+# fields (AWS's ListFunctions reference: "use GetFunction" for them).
+NOT_LISTED = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus")
 
 UNQUALIFIED_ONLY = (
     "This operation is permitted on Lambda functions only. Aliases and versions do not support "
@@ -59,6 +72,12 @@ def function_configuration(config: FunctionConfig, arn: str | None = None) -> Bo
     if config.environment:
         out["Environment"] = {"Variables": dict(config.environment)}
     return out
+
+
+def listed_configuration(config: FunctionConfig, arn: str | None = None) -> Body:
+    """A FunctionConfiguration as the list operations show it."""
+    out = function_configuration(config, arn)
+    return {k: v for k, v in out.items() if k not in NOT_LISTED}
 
 
 def _zip_bytes(code: Any) -> bytes:
@@ -205,18 +224,43 @@ async def list_functions(rt: Runtime, ctx: RequestContext, query: dict[str, str]
         "ListFunctions",
         {m: query[m] for m in ("FunctionVersion", "Marker", "MaxItems") if m in query},
     )
-    functions = rt.functions.list(ctx.region)
+    listed = _listed_functions(rt, ctx, every_version=query.get("FunctionVersion") == "ALL")
     marker = query.get("Marker")
     if marker:
-        functions = [f for f in functions if f.name > marker]
+        keys = [key for key, _config, _arn in listed]
+        if marker in keys:
+            listed = listed[keys.index(marker) + 1 :]
+        else:  # not one of ours (the function went meanwhile): the names after it
+            listed = [entry for entry in listed if entry[1].name > marker]
     try:
         limit = min(50, int(query.get("MaxItems") or 50))
     except ValueError:
         raise InvalidParameterValue("MaxItems must be a number") from None
-    out: Body = {"Functions": [function_configuration(f) for f in functions[:limit]]}
-    if len(functions) > limit:
-        out["NextMarker"] = functions[limit - 1].name
+    page = listed[:limit]
+    out: Body = {"Functions": [listed_configuration(config, arn) for _k, config, arn in page]}
+    if len(listed) > limit:
+        out["NextMarker"] = page[-1][0]
     return out
+
+
+def _listed_functions(
+    rt: Runtime, ctx: RequestContext, *, every_version: bool
+) -> list[tuple[str, FunctionConfig, str]]:
+    """(marker key, configuration, FunctionArn) of each entry ListFunctions lists: each
+    function's $LATEST under its unqualified ARN; with FunctionVersion=ALL, $LATEST under
+    ``:$LATEST`` followed by every published version under ``:N``, as Lambda lists them."""
+    if not every_version:
+        return [(f.name, f, f.arn) for f in rt.functions.list(ctx.region)]
+    entries = []
+    for function in rt.functions.list(ctx.region):
+        try:
+            versions = rt.functions.versions(ctx.region, function.arn)
+        except ResourceNotFound:  # deleted since it was listed
+            continue
+        for config in versions:
+            key = f"{config.name}:{config.version}"
+            entries.append((key, config, f"{config.arn}:{config.version}"))
+    return entries
 
 
 async def delete_function(
@@ -284,12 +328,17 @@ async def invoke(
         raise InvalidParameterValue(f"Unsupported InvocationType: {invocation_type}")
     if invocation_type == "DryRun":
         return 204, b"", {}
+    if invocation_type == "Event":
+        if len(payload) > MAX_EVENT_PAYLOAD:
+            raise RequestTooLarge(
+                f"Request must be smaller than {MAX_EVENT_PAYLOAD} bytes for the InvokeFunction "
+                "operation"
+            )
+        request_id = rt.async_invoker.submit(target.arn, payload)
+        return 202, b"", {"x-amzn-RequestId": request_id}
     # An alias with a routing configuration picks its version per invocation.
     config = rt.functions.choose(target)
     run = partial(rt.functions.invoke, config, invoked_arn=target.arn)
-    if invocation_type == "Event":
-        asyncio.get_running_loop().run_in_executor(None, run, payload)
-        return 202, b"", {}
     result = await asyncio.to_thread(run, payload or b"{}")
     out_headers = {"X-Amz-Executed-Version": config.version}
     if result.function_error:

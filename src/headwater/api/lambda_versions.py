@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from headwater.api.context import RequestContext
-from headwater.api.lambda_functions import function_configuration
+from headwater.api.lambda_functions import function_configuration, listed_configuration
 from headwater.api.shapes import ShapeValidator
 from headwater.functions.aliases import AliasConfig
 from headwater.runtime import Runtime
@@ -19,8 +19,6 @@ Body = dict[str, Any]
 
 # Lambda returns at most 50 versions (and aliases) per page, whatever MaxItems says.
 PAGE = 50
-# A version in a list has no state fields (GetFunctionConfiguration has them).
-_NOT_LISTED = ("State", "StateReason", "StateReasonCode", "LastUpdateStatus")
 
 
 def alias_configuration(alias: AliasConfig, function_arn: str) -> Body:
@@ -77,10 +75,7 @@ async def publish_version(
 async def list_versions(rt: Runtime, ctx: RequestContext, name: str, query: dict[str, str]) -> Body:
     SHAPES.validate("ListVersionsByFunction", _query(name, query, "Marker", "MaxItems"))
     versions, marker = _paged(rt.functions.versions(ctx.region, name), lambda v: v.version, query)
-    listed = []
-    for version in versions:
-        out = function_configuration(version, f"{version.arn}:{version.version}")
-        listed.append({k: v for k, v in out.items() if k not in _NOT_LISTED})
+    listed = [listed_configuration(v, f"{v.arn}:{v.version}") for v in versions]
     body: Body = {"Versions": listed}
     if marker is not None:
         body["NextMarker"] = marker

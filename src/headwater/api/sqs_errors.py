@@ -29,6 +29,11 @@ SQS_NS = "com.amazonaws.sqs#"
 _TABLE: list[tuple[type[HeadwaterError], str, str]] = [
     (sqs.QueueDoesNotExist, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"),
     (sqs.QueueNameExists, "QueueNameExists", "QueueAlreadyExists"),
+    (
+        sqs.PurgeQueueInProgress,
+        "PurgeQueueInProgress",
+        "AWS.SimpleQueueService.PurgeQueueInProgress",
+    ),
     (sqs.InvalidAttributeName, "InvalidAttributeName", "InvalidAttributeName"),
     (sqs.InvalidAttributeValue, "InvalidAttributeValue", "InvalidAttributeValue"),
     (sqs.ReceiptHandleIsInvalid, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid"),

@@ -40,6 +40,10 @@ class QueueNameExists(HeadwaterError):
     code = "QueueNameExists"
 
 
+class PurgeQueueInProgress(HeadwaterError):
+    code = "PurgeQueueInProgress"
+
+
 class InvalidAttributeName(HeadwaterError):
     code = "InvalidAttributeName"
 

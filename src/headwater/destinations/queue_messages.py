@@ -15,13 +15,14 @@ import base64
 import binascii
 import json
 import secrets
+import threading
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from headwater.clock import Clock
 from headwater.destinations import message_attributes, queue_attributes
-from headwater.destinations.errors import ReceiptHandleIsInvalid
+from headwater.destinations.errors import PurgeQueueInProgress, ReceiptHandleIsInvalid
 from headwater.destinations.message_attributes import Attributes
 from headwater.destinations.queues import parse_queue_arn, require
 from headwater.destinations.signals import Signals
@@ -31,6 +32,7 @@ from headwater.storage.queue_rows import Conn, MessageRow, QueueRow
 from headwater.storage.store import Store, Txn
 
 MAX_DELAY = 900
+PURGE_INTERVAL = 60.0  # seconds between two purges of one queue
 MAX_VISIBILITY = 43200
 
 
@@ -93,6 +95,8 @@ class QueueMessages:
         self.store = store
         self.clock = clock
         self.signals = signals
+        self._purges_lock = threading.Lock()
+        self._purges: dict[tuple[str, str], float] = {}  # (region, queue) -> last purge
 
     def _notify_after(self, txn: Txn, region: str, name: str) -> None:
         txn.after_commit(lambda: self.signals.notify((region, name)))
@@ -293,7 +297,21 @@ class QueueMessages:
         return self.store.submit(job)
 
     def purge(self, region: str, name: str) -> Future[None]:
+        """One purge per queue per 60 seconds (of the server's clock), as SQS allows."""
+        now = self.clock.time()
+        with self._purges_lock:
+            last = self._purges.get((region, name))
+        if last is not None and now - last < PURGE_INTERVAL:
+            raise PurgeQueueInProgress(
+                f"Only one PurgeQueue operation on {name} is allowed every 60 seconds."
+            )
+
+        def remember() -> None:
+            with self._purges_lock:
+                self._purges[(region, name)] = now
+
         def job(txn: Txn) -> None:
             queue_rows.purge(txn.conn, require(txn.conn, region, name).queue_id)
+            txn.after_commit(remember)
 
         return self.store.submit(job)

@@ -34,6 +34,7 @@ from headwater.functions.aliases import REVISION_MISMATCH, AliasBook, AliasConfi
 from headwater.functions.code import extract_zip
 from headwater.functions.code_dirs import CodeDirectories
 from headwater.functions.config import LATEST, FunctionConfig, content_digest
+from headwater.functions.event_configs import EventConfigBook, EventSettings
 from headwater.functions.lookups import FunctionLookups, Target
 from headwater.functions.names import (
     is_version_number,
@@ -44,7 +45,7 @@ from headwater.functions.names import (
 from headwater.functions.pool import InvokeResult, WorkerPool
 from headwater.functions.spec import FunctionSpec
 from headwater.mapping.invoker import Outcome
-from headwater.storage import rows, version_rows
+from headwater.storage import event_config_rows, rows, version_rows
 from headwater.storage.store import Store, Txn
 
 __all__ = [
@@ -73,6 +74,9 @@ class FunctionRegistry(FunctionLookups):
         self.cloudwatch = LambdaMetrics()  # CloudWatch's AWS/Lambda metrics (runtime.py wires)
         # Changes that check and then write (publish, versions, aliases, updates) go one at a time.
         self._changes = threading.RLock()
+        # Asynchronous invocation settings per qualifier (Put/GetFunctionEventInvokeConfig...).
+        self.event_configs = EventConfigBook(store)
+        self.event_settings = EventSettings(self, self.event_configs, clock)
 
     def code_zip(self, config: FunctionConfig) -> bytes:
         if config.is_latest:
@@ -293,12 +297,14 @@ class FunctionRegistry(FunctionLookups):
         def job(txn: Txn) -> None:
             rows.delete_function(txn.conn, region, name)
             version_rows.delete_function_history(txn.conn, region, name)
+            event_config_rows.delete_event_config(txn.conn, region, name)
 
         self.store.write(job)
         with self._lock:
             self._functions.pop((region, name), None)
             published = self._versions.pop((region, name), {})
         self.aliases.forget_function(region, name)
+        self.event_configs.forget(region, name)
         self.pool.retire(name)  # every version's workers
         self.code.forget(self.code.path(c) for c in (latest, *published.values()))
         self._forget_specs(region, name)
@@ -328,12 +334,14 @@ class FunctionRegistry(FunctionLookups):
 
         def job(txn: Txn) -> None:
             version_rows.delete_version(txn.conn, *key, int(wanted))
+            event_config_rows.delete_event_config(txn.conn, *key, wanted)
             if not shared:
                 version_rows.drop_code(txn.conn, *key, version.code_sha256)
 
         self.store.write(job)
         with self._lock:
             self._versions.get(key, {}).pop(wanted, None)
+        self.event_configs.forget(*key, wanted)
         self.pool.retire(self.spec(version).key)
         self.code.forget([self.code.path(version)])
         self._forget_specs(*key, wanted)
@@ -406,6 +414,7 @@ class FunctionRegistry(FunctionLookups):
         with self._changes:
             latest = self.function(region, name_or_arn)
             self.aliases.remove(latest.region, latest.name, alias)
+            self.event_configs.remove(latest.region, latest.name, alias)
 
     # -- bookkeeping -----------------------------------------------------------------------
 
@@ -443,18 +452,25 @@ class FunctionRegistry(FunctionLookups):
             with self._lock:
                 self._versions.setdefault((region, name), {})[config.version] = config
         self.aliases.load()
+        self.event_configs.load()
         self.code.prune()
 
     # -- invocation ------------------------------------------------------------------------
 
     def invoke(
-        self, config: FunctionConfig, payload: bytes, *, invoked_arn: str | None = None
+        self,
+        config: FunctionConfig,
+        payload: bytes,
+        *,
+        invoked_arn: str | None = None,
+        request_id: str | None = None,
     ) -> InvokeResult:
         """Run one invocation of ``config`` ($LATEST or a version); raises TooManyRequests when
         the function's reserved concurrency (shared by all its versions) is used up: the
         invocation never reaches the function, as on AWS. ``invoked_arn`` is the ARN as the
         caller qualified it: a version's or alias's invocations are published under their own
-        CloudWatch dimensions too."""
+        CloudWatch dimensions too. ``request_id`` is given when it is not a new request (an
+        asynchronous invocation keeps its request id through its retries)."""
         key = (config.region, config.name)
         published = _published(config, invoked_arn)
         with self._lock:
@@ -469,7 +485,9 @@ class FunctionRegistry(FunctionLookups):
         try:
             spec = self.spec(config)
             with self.code.running(spec.code_dir):
-                result = self.pool.invoke(spec, payload, invoked_arn=invoked_arn or spec.arn)
+                result = self.pool.invoke(
+                    spec, payload, request_id=request_id, invoked_arn=invoked_arn or spec.arn
+                )
         finally:
             with self._lock:
                 self._running[key] -= 1

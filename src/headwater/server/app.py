@@ -29,6 +29,7 @@ from headwater.api import (
     dynamodb_control_extra,
     dynamodb_partiql,
     dynamodb_reads,
+    lambda_event_configs,
     lambda_functions,
     lambda_mappings,
     lambda_versions,
@@ -369,6 +370,38 @@ async def alias_item(request: Request) -> Response:
     return await _lambda_call(request, run)
 
 
+async def event_invoke_config(request: Request) -> Response:
+    """Put (PUT), Update (POST), Get and Delete of one qualifier's asynchronous settings."""
+    name = request.path_params["name"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        query = dict(request.query_params)
+        if request.method == "PUT":
+            body = await _json_body(request)
+            out = await lambda_event_configs.put_config(rt, ctx, name, query, body)
+        elif request.method == "POST":
+            body = await _json_body(request)
+            out = await lambda_event_configs.update_config(rt, ctx, name, query, body)
+        elif request.method == "DELETE":
+            await lambda_event_configs.delete_config(rt, ctx, name, query)
+            return Response(status_code=204)
+        else:
+            out = await lambda_event_configs.get_config(rt, ctx, name, query)
+        return _lambda_json(200, out)
+
+    return await _lambda_call(request, run)
+
+
+async def event_invoke_configs(request: Request) -> Response:
+    name = request.path_params["name"]
+
+    async def run(rt: Runtime, ctx: RequestContext) -> Response:
+        query = dict(request.query_params)
+        return _lambda_json(200, await lambda_event_configs.list_configs(rt, ctx, name, query))
+
+    return await _lambda_call(request, run)
+
+
 async def function_code_zip(request: Request) -> Response:
     rt: Runtime = request.app.state.runtime
     try:
@@ -478,6 +511,16 @@ def create_app(runtime: Runtime) -> Json10FastPath:
             methods=["PUT", "DELETE"],
         ),
         Route("/2019-09-30/functions/{name}/concurrency", function_concurrency, methods=["GET"]),
+        Route(
+            "/2019-09-25/functions/{name}/event-invoke-config",
+            event_invoke_config,
+            methods=["GET", "PUT", "POST", "DELETE"],
+        ),
+        Route(
+            "/2019-09-25/functions/{name}/event-invoke-config/list",
+            event_invoke_configs,
+            methods=["GET"],
+        ),
         Route(f"{lam}/event-source-mappings", mappings_root, methods=["GET", "POST"]),
         Route(f"{lam}/event-source-mappings/", mappings_root, methods=["GET", "POST"]),
         Route(

@@ -94,6 +94,13 @@ CREATE TABLE IF NOT EXISTS function_aliases (
     config BLOB NOT NULL,
     PRIMARY KEY (region, name, alias)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS function_event_configs (
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    qualifier TEXT NOT NULL,
+    config BLOB NOT NULL,
+    PRIMARY KEY (region, name, qualifier)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mappings (
     uuid TEXT PRIMARY KEY,
     region TEXT NOT NULL,
