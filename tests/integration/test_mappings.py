@@ -490,3 +490,86 @@ def test_an_update_onto_an_already_mapped_function_is_a_conflict(
     assert lam.get_event_source_mapping(UUID=moved)["FunctionArn"].endswith(f":{second}")
     # Naming its own function again is no conflict.
     assert lam.update_event_source_mapping(UUID=kept, FunctionName=first)["State"] == "Updating"
+
+
+# A value for each member that configures another kind of source (SQS, MQ, Kafka, DocumentDB).
+OTHER_SOURCES = {
+    "ScalingConfig": {"MaximumConcurrency": 5},
+    "Queues": ["orders"],
+    "Topics": ["orders"],
+    "SourceAccessConfigurations": [
+        {"Type": "BASIC_AUTH", "URI": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s"}
+    ],
+    "SelfManagedEventSource": {"Endpoints": {"KAFKA_BOOTSTRAP_SERVERS": ["broker:9092"]}},
+    "SelfManagedKafkaEventSourceConfig": {"ConsumerGroupId": "group"},
+    "AmazonManagedKafkaEventSourceConfig": {"ConsumerGroupId": "group"},
+    "DocumentDBEventSourceConfig": {"DatabaseName": "db"},
+    "ProvisionedPollerConfig": {"MinimumPollers": 1},
+    "LoggingConfig": {"SystemLogLevel": "INFO"},
+}
+UPDATABLE = set(OTHER_SOURCES) - {"Queues", "Topics", "SelfManagedEventSource"}
+
+
+def _refusal(call: Any, **kwargs: Any) -> tuple[str, str, int]:
+    with pytest.raises(ClientError) as err:
+        call(**kwargs)
+    response = err.value.response
+    status = response["ResponseMetadata"]["HTTPStatusCode"]
+    return response["Error"]["Code"], response["Error"]["Message"], status
+
+
+def test_parameters_of_other_sources_are_refused(ddb: Any, lam: Any, tmp_path: Path) -> None:
+    _table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
+    for member, value in OTHER_SOURCES.items():
+        refused = _refusal(
+            lam.create_event_source_mapping,
+            FunctionName=fn,
+            EventSourceArn=stream,
+            StartingPosition="LATEST",
+            **{member: value},
+        )
+        camel = member[0].lower() + member[1:]
+        assert refused == (
+            "InvalidParameterValueException",
+            f"Unsupported '{camel}' parameter for given event source mapping type.",
+            400,
+        ), member
+    assert lam.list_event_source_mappings(EventSourceArn=stream)["EventSourceMappings"] == []
+    uuid = _map(lam, fn, stream)
+    for member in sorted(UPDATABLE):
+        code, _message, status = _refusal(
+            lam.update_event_source_mapping, UUID=uuid, **{member: OTHER_SOURCES[member]}
+        )
+        assert (code, status) == ("InvalidParameterValueException", 400), member
+    mapping = lam.get_event_source_mapping(UUID=uuid)
+    assert mapping["State"] == "Enabled"  # nothing was applied
+    assert not set(OTHER_SOURCES) & set(mapping)
+
+
+def test_an_update_to_a_missing_function_or_qualifier_is_refused(
+    ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    _table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
+    uuid = _map(lam, fn, stream)
+    before = lam.get_event_source_mapping(UUID=uuid)["FunctionArn"]
+    for name in ("no-such-fn", f"{fn}:no-such-alias", f"{fn}:42", f"{before}:7"):
+        refused = _refusal(lam.update_event_source_mapping, UUID=uuid, FunctionName=name)
+        assert refused == ("InvalidParameterValueException", "Function does not exist", 400), name
+    mapping = lam.get_event_source_mapping(UUID=uuid)
+    assert (mapping["FunctionArn"], mapping["State"]) == (before, "Enabled")
+
+
+def test_a_marker_headwater_did_not_issue_ends_the_listing(
+    ddb: Any, lam: Any, tmp_path: Path
+) -> None:
+    # AWS's answer to a foreign Marker is not documented or observed: Headwater lists nothing
+    # after it (and no NextMarker), as it always has.
+    _table, stream = create_stream_table(ddb)
+    fn = create_function(lam, RECORDER, env={"OUT": str(tmp_path / "o")})
+    _map(lam, fn, stream)
+    assert len(lam.list_event_source_mappings(EventSourceArn=stream)["EventSourceMappings"]) == 1
+    page = lam.list_event_source_mappings(EventSourceArn=stream, Marker="not-a-marker")
+    assert page["EventSourceMappings"] == []
+    assert "NextMarker" not in page

@@ -71,10 +71,47 @@ def test_creating_an_owned_bucket_again(server: HeadwaterServer, s3: Any) -> Non
     west.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     assert west.get_bucket_location(Bucket=other)["LocationConstraint"] == "eu-west-1"
     assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] is None
-    with pytest.raises(s3.exceptions.BucketAlreadyOwnedByYou):
+    with pytest.raises(s3.exceptions.BucketAlreadyOwnedByYou) as err:
         west.create_bucket(
             Bucket=other, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+
+
+def test_location_constraints_must_fit_the_endpoint(server: HeadwaterServer, s3: Any) -> None:
+    west = server.client("s3", region="eu-west-1")
+
+    def refused(client: Any, **config: str) -> tuple[str, str, int]:
+        extra = {"CreateBucketConfiguration": config} if config else {}
+        with pytest.raises(ClientError) as err:
+            client.create_bucket(Bucket=unique("bkt"), **extra)
+        response = err.value.response
+        status = response["ResponseMetadata"]["HTTPStatusCode"]
+        return response["Error"]["Code"], response["Error"]["Message"], status
+
+    suffix = "location constraint is incompatible for the region specific endpoint this request "
+    assert refused(west) == (
+        "IllegalLocationConstraintException",
+        f"The unspecified {suffix}was sent to.",
+        400,
+    )
+    assert refused(west, LocationConstraint="eu-central-1") == (
+        "IllegalLocationConstraintException",
+        f"The eu-central-1 {suffix}was sent to.",
+        400,
+    )
+    assert refused(s3, LocationConstraint="us-east-1") == (
+        "InvalidLocationConstraint",
+        "The specified location-constraint is not valid",
+        400,
+    )
+    # us-east-1's endpoint is the global one: it makes a bucket in another region on request
+    name = unique("bkt")
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
+    with pytest.raises(s3.exceptions.BucketAlreadyOwnedByYou) as err:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
 
 
 def test_only_an_empty_bucket_can_be_deleted(s3: Any) -> None:

@@ -444,6 +444,9 @@ def test_a_second_purge_within_sixty_seconds_is_refused(server: HeadwaterServer,
     with pytest.raises(sqs.exceptions.PurgeQueueInProgress) as err:
         sqs.purge_queue(QueueUrl=url)
     assert _code(err) == "AWS.SimpleQueueService.PurgeQueueInProgress"
+    # the model's awsQueryError trait gives 403 (every other SQS error Headwater raises is 400)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert err.value.response["Error"]["Type"] == "Sender"
     message = err.value.response["Error"]["Message"]
     assert message == f"Only one PurgeQueue operation on {name} is allowed every 60 seconds."
     server.advance_clock(60)

@@ -113,3 +113,113 @@ def test_ttl_is_enabling_and_disabling_while_the_change_settles(slow: HeadwaterS
     assert _ttl(ddb, "slow-ttl") == {"TimeToLiveStatus": "DISABLING", "AttributeName": "expires"}
     slow.advance_clock(31)
     assert _ttl(ddb, "slow-ttl") == {"TimeToLiveStatus": "DISABLED"}
+
+
+# -- global secondary indexes created and deleted through UpdateTable ----------------------------
+
+GSI_X = {
+    "IndexName": "by-x",
+    "KeySchema": [{"AttributeName": "x", "KeyType": "HASH"}],
+    "Projection": {"ProjectionType": "ALL"},
+}
+X_DEFS = [*ATTRS, {"AttributeName": "x", "AttributeType": "S"}]
+
+
+def _described(ddb: Any, name: str) -> tuple[str, dict[str, Any] | None]:
+    """The table's status and its by-x index, from ONE DescribeTable."""
+    table = ddb.describe_table(TableName=name)["Table"]
+    found = [i for i in table.get("GlobalSecondaryIndexes", []) if i["IndexName"] == "by-x"]
+    return str(table["TableStatus"]), (dict(found[0]) if found else None)
+
+
+def _code_and_message(call: Any, **kwargs: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    error = caught.value.response["Error"]
+    return str(error["Code"]), str(error["Message"])
+
+
+def _active_table(slow: HeadwaterServer, name: str, **extra: Any) -> Any:
+    ddb = slow.client("dynamodb")
+    ddb.create_table(TableName=name, KeySchema=KEYS, BillingMode="PAY_PER_REQUEST", **extra)
+    slow.advance_clock(31)
+    wait_until(lambda: _status(ddb, name) == "ACTIVE")
+    return ddb
+
+
+def test_a_new_index_is_creating_until_the_table_update_settles(slow: HeadwaterServer) -> None:
+    ddb = _active_table(slow, "slow-gsi-create", AttributeDefinitions=ATTRS)
+    for i in range(4):
+        ddb.put_item(TableName="slow-gsi-create", Item={"pk": {"S": f"p{i}"}, "x": {"S": "a"}})
+    ddb.update_table(
+        TableName="slow-gsi-create",
+        AttributeDefinitions=X_DEFS,
+        GlobalSecondaryIndexUpdates=[{"Create": GSI_X}],
+    )
+    # The backfill itself is quick: once its rows are all there, the index still waits for
+    # the table's UPDATING window to end.
+    wait_until(lambda: (_described(ddb, "slow-gsi-create")[1] or {}).get("ItemCount") == 4)
+    status, index = _described(ddb, "slow-gsi-create")
+    assert status == "UPDATING"
+    assert index is not None
+    assert (index["IndexStatus"], index["Backfilling"]) == ("CREATING", True)
+    backfilling = "Cannot read from backfilling global secondary index: by-x"
+    query = {
+        "TableName": "slow-gsi-create",
+        "IndexName": "by-x",
+        "KeyConditionExpression": "x = :x",
+        "ExpressionAttributeValues": {":x": {"S": "a"}},
+    }
+    assert _code_and_message(ddb.query, **query) == ("ValidationException", backfilling)
+    assert _code_and_message(ddb.scan, TableName="slow-gsi-create", IndexName="by-x") == (
+        "ValidationException",
+        backfilling,
+    )
+    # Writes during the window keep the new index up to date.
+    ddb.put_item(TableName="slow-gsi-create", Item={"pk": {"S": "late"}, "x": {"S": "a"}})
+    slow.advance_clock(31)
+    status, index = wait_until(
+        lambda: (
+            (seen := _described(ddb, "slow-gsi-create"))[1]
+            and seen[1]["IndexStatus"] != "CREATING"
+            and seen
+        )
+    )
+    # The same DescribeTable shows the index ACTIVE and the table ACTIVE: never one without
+    # the other.
+    assert status == "ACTIVE"
+    assert index["IndexStatus"] == "ACTIVE" and "Backfilling" not in index
+    assert ddb.query(**query)["Count"] == 5
+
+
+def test_a_deleted_index_stays_deleting_until_the_table_update_settles(
+    slow: HeadwaterServer,
+) -> None:
+    ddb = _active_table(
+        slow,
+        "slow-gsi-delete",
+        AttributeDefinitions=X_DEFS,
+        GlobalSecondaryIndexes=[GSI_X],
+    )
+    ddb.put_item(TableName="slow-gsi-delete", Item={"pk": {"S": "p"}, "x": {"S": "a"}})
+    answer = ddb.update_table(
+        TableName="slow-gsi-delete", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-x"}}]
+    )["TableDescription"]
+    assert answer["GlobalSecondaryIndexes"][0]["IndexStatus"] == "DELETING"
+    # Once its rows are dropped the index is still listed, DELETING, while the table updates.
+    wait_until(
+        lambda: (found := _described(ddb, "slow-gsi-delete")[1]) is None or found["ItemCount"] == 0
+    )
+    status, index = _described(ddb, "slow-gsi-delete")
+    assert status == "UPDATING"
+    assert index is not None and index["IndexStatus"] == "DELETING"
+    assert "Backfilling" not in index
+    assert _code_and_message(ddb.scan, TableName="slow-gsi-delete", IndexName="by-x") == (
+        "ValidationException",
+        "The table does not have the specified index: by-x",
+    )
+    slow.advance_clock(31)
+    status, index = wait_until(
+        lambda: (seen := _described(ddb, "slow-gsi-delete"))[1] is None and seen
+    )
+    assert status == "ACTIVE" and index is None

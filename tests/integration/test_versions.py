@@ -190,6 +190,19 @@ def test_list_versions_pages_with_latest_first(lam: Any) -> None:
     assert [v["Version"] for p in paginated for v in p["Versions"]] == ["$LATEST", "1", "2", "3"]
 
 
+def test_a_marker_headwater_did_not_issue_ends_versions_and_aliases_listings(lam: Any) -> None:
+    # What AWS answers to a foreign Marker is neither documented nor observed; Headwater keeps
+    # answering an empty last page.
+    name = two_versions(lam)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    assert len(lam.list_versions_by_function(FunctionName=name)["Versions"]) == 3
+    assert len(lam.list_aliases(FunctionName=name)["Aliases"]) == 1
+    versions = lam.list_versions_by_function(FunctionName=name, Marker="not-a-marker")
+    aliases = lam.list_aliases(FunctionName=name, Marker="not-a-marker")
+    assert (versions["Versions"], aliases["Aliases"]) == ([], [])
+    assert "NextMarker" not in versions and "NextMarker" not in aliases
+
+
 def test_list_functions_all_lists_every_version_qualified(lam: Any) -> None:
     """AWS (observed, moto#3422): without FunctionVersion only $LATEST under the unqualified
     ARN; with ALL, ``:$LATEST`` and every published version under ``:N``. Neither carries the

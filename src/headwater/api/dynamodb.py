@@ -170,6 +170,9 @@ def _index_description(
         desc["ProvisionedThroughput"] = _throughput(
             index.history, index.read_capacity, index.write_capacity, now
         )
+    # AWS refreshes both about every six hours and documents nothing special for a CREATING
+    # index. INFERRED: live counts serve best, so a building index counts what its backfill
+    # (and the writes since) put in it so far.
     desc["IndexSizeBytes"] = size
     desc["ItemCount"] = count
     desc["IndexArn"] = info.index_arn(index.name)

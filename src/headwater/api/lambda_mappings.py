@@ -44,6 +44,34 @@ _ACCEPTED = {
 }
 
 
+# Members that configure other kinds of source (the model's docs name SQS, MQ, Kafka, MSK or
+# DocumentDB for each). AWS refuses a parameter its mapping type does not take with
+# InvalidParameterValueException "Unsupported 'maximumBatchingWindowInSeconds' parameter for
+# given event source mapping type." (seen for an MSK mapping); that these are refused for a
+# DynamoDB stream with the same wording is INFERRED.
+_NOT_FOR_STREAMS = (
+    "ScalingConfig",
+    "Queues",
+    "Topics",
+    "SourceAccessConfigurations",
+    "SelfManagedEventSource",
+    "SelfManagedKafkaEventSourceConfig",
+    "AmazonManagedKafkaEventSourceConfig",
+    "DocumentDBEventSourceConfig",
+    "ProvisionedPollerConfig",
+    "LoggingConfig",
+)
+
+
+def _refuse_other_sources_parameters(body: Body) -> None:
+    for member in _NOT_FOR_STREAMS:
+        if body.get(member):  # an empty list or object configures nothing (INFERRED: accepted)
+            raise InvalidParameterValue(
+                f"Unsupported '{member[0].lower()}{member[1:]}' parameter for given event "
+                "source mapping type."
+            )
+
+
 def mapping_configuration(m: MappingConfig) -> Body:
     out: Body = {
         "UUID": m.uuid,
@@ -88,6 +116,7 @@ def _function_arn(rt: Runtime, ctx: RequestContext, name: str) -> str:
 
 
 def _common_changes(body: Body) -> Body:
+    _refuse_other_sources_parameters(body)
     changes: Body = {}
     if "BatchSize" in body:
         changes["batch_size"] = int(body["BatchSize"])

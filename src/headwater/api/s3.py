@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 from starlette.types import Receive, Scope, Send
 
 from headwater.api import s3_objects
-from headwater.api.context import RequestContext, region_from_authorization
+from headwater.api.context import DEFAULT_REGION, RequestContext, region_from_authorization
 from headwater.api.s3_xml import (
     Answer,
     S3Request,
@@ -226,14 +226,29 @@ async def list_buckets(rt: Runtime, r: S3Request) -> Answer:
 
 
 async def create_bucket(rt: Runtime, r: S3Request) -> Answer:
-    region = r.region
     config = parse(r.body)
-    if config is not None:
-        constraint = config.findtext("LocationConstraint")
-        if constraint:
-            region = constraint
-    await rt.read(rt.destinations.buckets.create, r.bucket, region)
+    constraint = (config.findtext("LocationConstraint") if config is not None else None) or ""
+    await rt.read(rt.destinations.buckets.create, r.bucket, _bucket_region(r.region, constraint))
     return 200, b"", [("location", f"/{r.bucket}")]
+
+
+def _bucket_region(endpoint: str, constraint: str) -> str:
+    """The region a CreateBucket sent to ``endpoint``'s S3 makes its bucket in, as AWS decides:
+    us-east-1 (the global endpoint) takes any other region's constraint or none, but refuses
+    ``us-east-1`` spelled out; a regional endpoint needs its own region as the constraint."""
+    if endpoint == DEFAULT_REGION:
+        if constraint == DEFAULT_REGION:
+            raise S3Error(
+                "InvalidLocationConstraint", "The specified location-constraint is not valid"
+            )
+        return constraint or DEFAULT_REGION
+    if constraint != endpoint:
+        raise S3Error(
+            "IllegalLocationConstraintException",
+            f"The {constraint or 'unspecified'} location constraint is incompatible for the "
+            "region specific endpoint this request was sent to.",
+        )
+    return constraint
 
 
 async def head_bucket(rt: Runtime, r: S3Request) -> Answer:

@@ -28,6 +28,8 @@ _STATUS = {
     "BucketNotEmpty": 409,
     "BucketAlreadyOwnedByYou": 409,
     "BucketAlreadyExists": 409,
+    "IllegalLocationConstraintException": 400,
+    "InvalidLocationConstraint": 400,
     "InvalidBucketName": 400,
     "KeyTooLongError": 400,
     "InvalidRange": 416,

@@ -5,6 +5,12 @@ two things: ``__type`` names the modelled exception (``com.amazonaws.sqs#QueueDo
 and the ``x-amzn-query-error: <legacy code>;Sender`` header carries the code query-era clients
 saw. botocore maps the pair back: ``client.exceptions.QueueDoesNotExist`` is raised and
 ``response["Error"]["Code"]`` is ``AWS.SimpleQueueService.NonExistentQueue``, as on AWS.
+
+The legacy codes and HTTP statuses are the model's ``awsQueryError`` traits. botocore 1.44's JSON
+model drops them; they are the ``error`` traits of its query-protocol SQS model (botocore 1.34):
+every one is 400 but PurgeQueueInProgress (and OverLimit, not raised here), which are 403.
+Shapes with no trait there (InvalidAttributeName, InvalidAttributeValue, ReceiptHandleIsInvalid,
+InvalidMessageContents) answer their own name with 400 (INFERRED: the query default).
 """
 
 from __future__ import annotations
@@ -67,6 +73,10 @@ _TABLE: list[tuple[type[HeadwaterError], str, str]] = [
 ]
 
 
+# HTTP statuses other than 400, by modelled exception name.
+_STATUS = {"PurgeQueueInProgress": 403, "OverLimit": 403}
+
+
 def legacy_code(exc: HeadwaterError) -> str:
     """The code a batch result's ``Failed`` entry carries."""
     for cls, _, code in _TABLE:
@@ -88,7 +98,8 @@ def sqs_error(exc: BaseException) -> tuple[int, dict[str, Any], list[tuple[bytes
             (exc.code, exc.code),
         )
         header = (b"x-amzn-query-error", f"{code};Sender".encode())
-        return 400, {"__type": SQS_NS + name, "message": exc.message}, [header]
+        status = _STATUS.get(name, 400)
+        return status, {"__type": SQS_NS + name, "message": exc.message}, [header]
     log.error("internal error", exc_info=exc)
     return (
         500,

@@ -8,6 +8,12 @@ and each chunk reads the items as they are at that moment, so the result is exac
 in between; the last chunk marks the index ACTIVE in the same job. A DELETING index is no longer
 written; its rows go a chunk at a time, then its definition. Both are idempotent, so after a
 restart ``resume`` simply starts them again.
+
+In realism mode (``--table-transition-seconds``) the change is also held until the table's
+UPDATING window ends: the rows are done at once, but the definition changes (the index turns
+ACTIVE, or a deleted one leaves DescribeTable) in the same job that ends the window, so a
+client polling DescribeTable sees the table UPDATING with the index CREATING (or DELETING), then
+both settled, and never an ACTIVE index on a table still UPDATING for it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import threading
 from collections import deque
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Final
 
+from headwater.clock import Clock, Timers
 from headwater.storage import index_rows, rows
 from headwater.storage.store import Store, Txn
 from headwater.tables import index_rules, indexes
@@ -27,6 +35,10 @@ log = logging.getLogger("headwater.indexes")
 
 Cursor = tuple[bytes, bytes]
 
+_MORE: Final = "more"  # rows left to do
+_HELD: Final = "held"  # rows done, the definition waits for the table's transition to end
+_DONE: Final = "done"
+
 
 @dataclass(frozen=True)
 class _Task:
@@ -34,21 +46,39 @@ class _Task:
     region: str
     table: str
     index: str
+    # Realism mode: the clock time the table's UPDATING window ends (0: no window). The change
+    # completes, and the table turns ACTIVE with it, no earlier.
+    ready_at: float = 0.0
+    rows_done: bool = False  # the rows are already built (or dropped); only the definition is left
 
 
 class IndexBuilder:
-    def __init__(self, store: Store, catalog: Catalog, *, chunk: int = 500) -> None:
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        *,
+        chunk: int = 500,
+        clock: Clock | None = None,
+        timers: Timers | None = None,
+    ) -> None:
         self.store = store
         self.catalog = catalog
         self.chunk = chunk
+        self.clock = clock
+        self.timers = timers
         self._tasks: deque[_Task] = deque()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def schedule(self, info: TableInfo, index: str) -> None:
-        """Finish the change of ``index`` (safe to call from an after-commit callback)."""
+    def schedule(self, info: TableInfo, index: str, *, ready_at: float = 0.0) -> None:
+        """Finish the change of ``index`` (safe to call from an after-commit callback); with
+        ``ready_at``, not before that clock time, ending the table's UPDATING window then."""
+        self._enqueue(_Task(info.table_id, info.region, info.name, index, ready_at))
+
+    def _enqueue(self, task: _Task) -> None:
         with self._cond:
-            self._tasks.append(_Task(info.table_id, info.region, info.name, index))
+            self._tasks.append(task)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="headwater-indexes", daemon=True
@@ -87,41 +117,65 @@ class IndexBuilder:
     def _finish(self, task: _Task) -> None:
         after: Cursor | None = None
         while True:
-            done, after = self.store.write(partial(self._step, task=task, after=after))
-            if done:
+            state, after = self.store.write(partial(self._step, task=task, after=after))
+            if state == _DONE:
+                return
+            if state == _HELD:
+                assert self.timers is not None
+                # While held, writes keep a CREATING index's rows and leave a DELETING one's
+                # alone, so only the definition is left to change when the window ends.
+                self.timers.call_at(
+                    task.ready_at, partial(self._enqueue, replace(task, rows_done=True))
+                )
                 return
 
-    def _step(self, txn: Txn, *, task: _Task, after: Cursor | None) -> tuple[bool, Cursor | None]:
-        """One chunk; returns whether the change is complete and where to continue."""
+    def _held(self, task: _Task) -> bool:
+        return (
+            task.ready_at > 0
+            and self.clock is not None
+            and self.timers is not None
+            and self.clock.time() < task.ready_at
+        )
+
+    def _step(self, txn: Txn, *, task: _Task, after: Cursor | None) -> tuple[str, Cursor | None]:
+        """One chunk; returns what is left to do and where to continue."""
         raw = index_rows.table_definition(txn.conn, task.table_id)
         if raw is None:
-            return True, None  # the table went away
+            return _DONE, None  # the table went away
         info = TableInfo.from_json(task.table_id, task.region, task.table, raw)
         index = indexes.find(info, task.index)
         if index is None:
-            return True, None
+            return _DONE, None
         if index.status == indexes.CREATING:
-            page = index_rows.items_after(txn.conn, task.table_id, after, self.chunk)
-            indexes.backfill(txn, info, index, page)
-            if len(page) == self.chunk:
-                return False, (page[-1][0], page[-1][1])
+            if not task.rows_done:
+                page = index_rows.items_after(txn.conn, task.table_id, after, self.chunk)
+                indexes.backfill(txn, info, index, page)
+                if len(page) == self.chunk:
+                    return _MORE, (page[-1][0], page[-1][1])
+            if self._held(task):
+                return _HELD, None
             kept = tuple(
                 index_rules.finished(i) if i.name == task.index else i for i in info.indexes
             )
         elif index.status == indexes.DELETING:
-            if index_rows.delete_some(txn.conn, task.table_id, task.index, self.chunk) == (
-                self.chunk
-            ):
-                return False, None
+            if not task.rows_done and index_rows.delete_some(
+                txn.conn, task.table_id, task.index, self.chunk
+            ) == (self.chunk):
+                return _MORE, None
+            if self._held(task):
+                return _HELD, None
             kept = tuple(i for i in info.indexes if i.name != task.index)
         else:
-            return True, None
+            return _DONE, None
         new = replace(info, indexes=kept)
         rows.update_table(txn.conn, task.table_id, new.to_json())
-        txn.after_commit(lambda: self._publish(new))
-        return True, None
+        settles = task.ready_at > 0
+        txn.after_commit(lambda: self._publish(new, settles=settles))
+        return _DONE, None
 
-    def _publish(self, new: TableInfo) -> None:
+    def _publish(self, new: TableInfo, *, settles: bool) -> None:
+        """Show the changed definition; ``settles``: this change ends the table's UPDATING
+        window (realism mode), so the table turns ACTIVE in the same step."""
         current = self.catalog.get(new.region, new.name)
         if current is not None and current.table_id == new.table_id:
-            self.catalog.put(replace(new, status=current.status))
+            self.catalog.put(replace(new, status="ACTIVE" if settles else current.status))
