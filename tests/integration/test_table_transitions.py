@@ -69,6 +69,10 @@ def test_update_and_delete_take_time_too(slow: HeadwaterServer) -> None:
     with pytest.raises(ClientError) as err:
         ddb.update_table(TableName="slow-update", DeletionProtectionEnabled=True)
     assert err.value.response["Error"]["Code"] == "ResourceInUseException"
+    with pytest.raises(ClientError) as err:  # nor deleted while UPDATING (errors.md DT-06)
+        ddb.delete_table(TableName="slow-update")
+    assert err.value.response["Error"]["Code"] == "ResourceInUseException"
+    assert "Table is being updated: slow-update" in err.value.response["Error"]["Message"]
     slow.advance_clock(31)
     wait_until(lambda: _status(ddb, "slow-update") == "ACTIVE")
     ddb.delete_table(TableName="slow-update")

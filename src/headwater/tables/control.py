@@ -449,6 +449,11 @@ class TableControl:
         def job(txn: Txn) -> TableInfo:
             self._refuse_if_pending(region, name)
             info = self.require(region, name)
+            if info.status == "UPDATING":  # errors.md DT-06 (INFERRED wording)
+                raise ResourceInUse(
+                    f"Attempt to change a resource which is still in use: Table is being updated: "
+                    f"{name}"
+                )
             if info.deletion_protection:
                 raise ValidationError(
                     "Resource cannot be deleted as it is currently protected against deletion. "
