@@ -117,7 +117,7 @@ class Runtime:
             self.store.path.parent / "s3",
             durable=settings.durable and not settings.in_memory,
         )
-        # InvocationType=Event: queued, retried on the clock, records to the destinations.
+        # InvocationType=Event: queued durably, retried on the clock, records to the destinations.
         self.async_invoker = AsyncInvoker(self.functions, self.destinations, self.clock)
         self.mappings = MappingSupervisor(
             self.store,
@@ -141,6 +141,7 @@ class Runtime:
         self.ttl.install()
         self.ttl_reaper.start()
         self.stream_upkeep.start()
+        self.async_invoker.load()  # events a previous run accepted and did not finish
         self._started = True
 
     def read(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -157,6 +158,8 @@ class Runtime:
         self.mappings.stop_all()
         self.async_invoker.stop()
         self.pool.close()
+        # Attempts the pool's close cut short write their outcome before the store closes.
+        self.async_invoker.join()
         self.mappings.close()
         self._reads.shutdown(wait=True)
         self.store.close()

@@ -8,8 +8,10 @@ under ``{FunctionName, Resource}`` with ``Resource`` the qualified name, and an 
 alias under ``{FunctionName, Resource, ExecutedVersion}`` too, naming the version that ran (so
 the two versions of a weighted alias can be told apart). Throttles carry no ExecutedVersion:
 nothing ran. A mapping's event counts carry ``EventSourceMappingUUID`` and are only published
-when its MetricsConfig asks for ``EventCount``, as on AWS. A recorder built without a store
-records nothing.
+when its MetricsConfig asks for ``EventCount``, as on AWS. The asynchronous invocation metrics
+(AsyncEventsReceived, AsyncEventAge, AsyncEventsDropped, and DestinationDeliveryFailures for an
+event's record) go under ``FunctionName`` and, for a qualified invocation, ``{FunctionName,
+Resource}``. A recorder built without a store records nothing.
 """
 
 from __future__ import annotations
@@ -123,6 +125,39 @@ class LambdaMetrics:
             series.put(
                 invocation.region, MetricId(NAMESPACE, "Throttles", dimensions), 1, unit=COUNT
             )
+
+    def _put_each(
+        self,
+        invocation: Invocation,
+        name: str,
+        value: float,
+        unit: str,
+        timestamp: float | None = None,
+    ) -> None:
+        series = self.series
+        if series is None:
+            return
+        for dimensions in invocation.dimension_sets(executed=False):
+            metric = MetricId(NAMESPACE, name, dimensions)
+            series.put(invocation.region, metric, value, unit=unit, timestamp=timestamp)
+
+    def async_received(self, invocation: Invocation) -> None:
+        """AsyncEventsReceived: an event was queued (durably) for the function."""
+        self._put_each(invocation, "AsyncEventsReceived", 1, COUNT)
+
+    def async_age(self, invocation: Invocation, age_ms: float, when: float) -> None:
+        """AsyncEventAge: from the event's queueing to an attempt reaching the function (so it
+        grows with every retry), stamped with the attempt's start."""
+        self._put_each(invocation, "AsyncEventAge", max(0.0, age_ms), MILLISECONDS, when)
+
+    def async_dropped(self, invocation: Invocation) -> None:
+        """AsyncEventsDropped: an event given up without a successful run (retries used up, too
+        old, or reserved concurrency zero), whether or not its OnFailure record went out."""
+        self._put_each(invocation, "AsyncEventsDropped", 1, COUNT)
+
+    def destination_failed(self, invocation: Invocation) -> None:
+        """DestinationDeliveryFailures for an asynchronous invocation's record."""
+        self._put_each(invocation, "DestinationDeliveryFailures", 1, COUNT)
 
     def for_mapping(
         self,

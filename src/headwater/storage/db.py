@@ -1,7 +1,9 @@
 """Opening the SQLite database: file layout, pragmas and the schema.
 
 One database file holds everything that must survive a restart: tables and their items, stream
-metadata and records, functions, event source mappings and their checkpoints. WAL mode lets
+metadata and records, functions, the asynchronous invocation queue, event source mappings and
+their checkpoints. A table added since a data directory was made is created when it is opened
+(``CREATE TABLE IF NOT EXISTS``); a column added since, by ``_add_missing_columns``. WAL mode lets
 readers run beside the single writer; ``synchronous=FULL`` makes an acknowledged write durable.
 """
 
@@ -101,6 +103,17 @@ CREATE TABLE IF NOT EXISTS function_event_configs (
     config BLOB NOT NULL,
     PRIMARY KEY (region, name, qualifier)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS async_events (
+    request_id TEXT PRIMARY KEY,
+    invoked_arn TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    received REAL NOT NULL,
+    next_attempt REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    executed_version TEXT,
+    function_error TEXT,
+    response BLOB
+);
 CREATE TABLE IF NOT EXISTS mappings (
     uuid TEXT PRIMARY KEY,
     region TEXT NOT NULL,
