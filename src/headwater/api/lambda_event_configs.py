@@ -6,6 +6,7 @@ and ListFunctionEventInvokeConfigs."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -63,28 +64,36 @@ def _answer(rt: Runtime, ctx: RequestContext, name: str, config: EventInvokeConf
     return event_invoke_config(config, arn)
 
 
+async def _store(
+    rt: Runtime,
+    ctx: RequestContext,
+    name: str,
+    query: dict[str, str],
+    body: Body,
+    operation: str,
+    write: Callable[..., EventInvokeConfig],
+) -> Body:
+    """Put (replace every setting) or Update (change what the body names)."""
+    params = _params(name, query, body)
+    SHAPES.validate(operation, params)
+    config = await asyncio.to_thread(
+        partial(write, ctx.region, name, params.get("Qualifier"), _change(body))
+    )
+    return _answer(rt, ctx, name, config)
+
+
 async def put_config(
     rt: Runtime, ctx: RequestContext, name: str, query: dict[str, str], body: Body
 ) -> Body:
-    params = _params(name, query, body)
-    SHAPES.validate("PutFunctionEventInvokeConfig", params)
-    settings = rt.functions.event_settings
-    config = await asyncio.to_thread(
-        partial(settings.put, ctx.region, name, params.get("Qualifier"), _change(body))
-    )
-    return _answer(rt, ctx, name, config)
+    put = rt.functions.event_settings.put
+    return await _store(rt, ctx, name, query, body, "PutFunctionEventInvokeConfig", put)
 
 
 async def update_config(
     rt: Runtime, ctx: RequestContext, name: str, query: dict[str, str], body: Body
 ) -> Body:
-    params = _params(name, query, body)
-    SHAPES.validate("UpdateFunctionEventInvokeConfig", params)
-    settings = rt.functions.event_settings
-    config = await asyncio.to_thread(
-        partial(settings.update, ctx.region, name, params.get("Qualifier"), _change(body))
-    )
-    return _answer(rt, ctx, name, config)
+    update = rt.functions.event_settings.update
+    return await _store(rt, ctx, name, query, body, "UpdateFunctionEventInvokeConfig", update)
 
 
 async def get_config(rt: Runtime, ctx: RequestContext, name: str, query: dict[str, str]) -> Body:
