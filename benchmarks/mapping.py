@@ -16,7 +16,7 @@ record — two measurements:
 The handler appends one line per invocation to a file: start, end, number of records and
 (for small batches) the keys, so measuring costs it one small write.
 
-    python benchmarks/mapping.py [--servers headwater,ministack] [--writes 100]
+    python benchmarks/mapping.py [--servers headwater,headwater-memory,ministack] [--writes 100]
                                  [--records 20000] [--cap 30] [--batch-sizes 1,100,1000]
                                  [--factors 1,4] [--handlers silent,printing]
 
@@ -443,6 +443,7 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="map-bench-logs-"))
     makers = {
         "headwater": lambda: Headwater(logs, durable=True),
+        "headwater-memory": lambda: Headwater(logs, durable=False),
         "ministack": lambda: MiniStack(logs, args.venv_root),
     }
     servers: dict[str, Any] = {}
