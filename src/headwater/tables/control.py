@@ -184,10 +184,16 @@ class TableControl:
 
         self.timers.call_later(self.transition_seconds, activate)
 
-    def _published_updated(self, info: TableInfo, *, index_change: bool = False) -> None:
-        """``index_change``: the update creates or deletes a global index, whose builder ends
-        the UPDATING window when both the time has passed and the index is done."""
-        if self.transition_seconds <= 0:
+    def _published_updated(
+        self, info: TableInfo, *, index_change: bool = False, index_created: bool = False
+    ) -> None:
+        """``index_change``: the update deletes a global index, whose builder ends the
+        UPDATING window when both the time has passed and the index is gone.
+        ``index_created``: the update creates one; the table is ACTIVE again at once while
+        the index is CREATING (Backfilling) — AWS lets an index be deleted during its
+        backfill, and the table's throughput be changed, so UpdateTable must be accepted then
+        (API Reference, GlobalSecondaryIndexDescription; Developer Guide, GSI.OnlineOps)."""
+        if self.transition_seconds <= 0 or index_created:
             self.catalog.put(info)
             return
         self.catalog.put(replace(info, status="UPDATING"))
@@ -202,12 +208,12 @@ class TableControl:
         self.timers.call_later(self.transition_seconds, settle)
 
     def _build_index(self, info: TableInfo, index: str) -> None:
-        """Hand a created or deleted global index to the builder. In realism mode the table
-        stays UPDATING, and the index CREATING (Backfilling) or DELETING, until the window
-        ends; the builder then settles both in one step. INFERRED: AWS documents the index's
-        phases (Developer Guide, GSI.OnlineOps, "Phases of index creation") but not when the
-        table's own status returns to ACTIVE; ending both together keeps the sequence a client
-        polls consistent (never an ACTIVE index on a table still UPDATING for it)."""
+        """Hand a created or deleted global index to the builder. In realism mode the index
+        stays CREATING (Backfilling) or DELETING until the window ends, when the builder
+        settles it. A created index's table is ACTIVE meanwhile (see ``_published_updated``);
+        a deleted index's table stays UPDATING and turns ACTIVE in the same step as the index
+        goes (INFERRED: AWS does not document when the table's status returns to ACTIVE).
+        """
         if self.transition_seconds <= 0:
             self.index_builder.schedule(info, index)
             return
@@ -427,7 +433,16 @@ class TableControl:
             final = new
             changed = [] if changes is None else [changes.created, changes.deleted]
             building = [index for index in changed if index is not None]
-            txn.after_commit(partial(self._published_updated, final, index_change=bool(building)))
+            created = changes is not None and changes.created is not None
+            deleted = changes is not None and changes.deleted is not None
+            txn.after_commit(
+                partial(
+                    self._published_updated,
+                    final,
+                    index_change=deleted,
+                    index_created=created and not deleted,
+                )
+            )
             for index_name in building:
                 txn.after_commit(partial(self._build_index, final, index_name))
             return final

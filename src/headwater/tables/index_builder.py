@@ -36,7 +36,8 @@ log = logging.getLogger("headwater.indexes")
 Cursor = tuple[bytes, bytes]
 
 _MORE: Final = "more"  # rows left to do
-_HELD: Final = "held"  # rows done, the definition waits for the table's transition to end
+# rows done, the definition waits for the window to end; the index's status follows the colon
+_HELD: Final = "held:"
 _DONE: Final = "done"
 
 
@@ -50,6 +51,9 @@ class _Task:
     # completes, and the table turns ACTIVE with it, no earlier.
     ready_at: float = 0.0
     rows_done: bool = False  # the rows are already built (or dropped); only the definition is left
+    # The index status the held change was finishing: if the index moved on meanwhile (an
+    # index deleted during its backfill), the held change has nothing left to do.
+    expect: str = ""
 
 
 class IndexBuilder:
@@ -120,13 +124,12 @@ class IndexBuilder:
             state, after = self.store.write(partial(self._step, task=task, after=after))
             if state == _DONE:
                 return
-            if state == _HELD:
+            if state.startswith(_HELD):
                 assert self.timers is not None
                 # While held, writes keep a CREATING index's rows and leave a DELETING one's
                 # alone, so only the definition is left to change when the window ends.
-                self.timers.call_at(
-                    task.ready_at, partial(self._enqueue, replace(task, rows_done=True))
-                )
+                held = replace(task, rows_done=True, expect=state.removeprefix(_HELD))
+                self.timers.call_at(task.ready_at, partial(self._enqueue, held))
                 return
 
     def _held(self, task: _Task) -> bool:
@@ -144,7 +147,7 @@ class IndexBuilder:
             return _DONE, None  # the table went away
         info = TableInfo.from_json(task.table_id, task.region, task.table, raw)
         index = indexes.find(info, task.index)
-        if index is None:
+        if index is None or (task.expect and index.status != task.expect):
             return _DONE, None
         if index.status == indexes.CREATING:
             if not task.rows_done:
@@ -153,7 +156,7 @@ class IndexBuilder:
                 if len(page) == self.chunk:
                     return _MORE, (page[-1][0], page[-1][1])
             if self._held(task):
-                return _HELD, None
+                return _HELD + indexes.CREATING, None
             kept = tuple(
                 index_rules.finished(i) if i.name == task.index else i for i in info.indexes
             )
@@ -163,7 +166,7 @@ class IndexBuilder:
             ) == (self.chunk):
                 return _MORE, None
             if self._held(task):
-                return _HELD, None
+                return _HELD + indexes.DELETING, None
             kept = tuple(i for i in info.indexes if i.name != task.index)
         else:
             return _DONE, None

@@ -310,9 +310,19 @@ def apply_updates(
     defs = list(definitions)
     created: str | None = None
     deleted: str | None = None
-    busy = any(index.status in (CREATING, DELETING) for index in current)
-    if busy and any(update.kinds[0] in ("Create", "Delete") for update in updates):
-        raise LimitExceeded(ONE_AT_A_TIME)
+    busy = [index for index in current if index.status in (CREATING, DELETING)]
+    for update in updates:
+        if busy and update.kinds[0] in ("Create", "Delete"):
+            # An index being created can be deleted during its Backfilling phase (API
+            # Reference, GlobalSecondaryIndexDescription.Backfilling); nothing else meanwhile.
+            backfilling = busy[0].status == CREATING and busy[0].backfilling
+            if not (
+                update.kinds[0] == "Delete"
+                and len(busy) == 1
+                and busy[0].name == update.name
+                and backfilling
+            ):
+                raise LimitExceeded(ONE_AT_A_TIME)
     updated: set[str] = set()
     for update in updates:
         kind = update.kinds[0]
