@@ -62,7 +62,8 @@ def test_create_get_list_delete(lam: Any) -> None:
     got = lam.get_function(FunctionName=name)
     assert got["Configuration"]["Environment"] == {"Variables": {"GREETING": "hi"}}
     assert got["Code"]["Location"].endswith("code.zip")
-    assert name in [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    pages = lam.get_paginator("list_functions").paginate()  # the session server holds many
+    assert name in [f["FunctionName"] for page in pages for f in page["Functions"]]
     lam.delete_function(FunctionName=name)
     with pytest.raises(ClientError) as err:
         lam.get_function(FunctionName=name)
