@@ -17,6 +17,7 @@ import orjson
 from headwater.api.completions import completed
 from headwater.api.context import RequestContext
 from headwater.api.dynamodb import SHAPES, capacity_member, collection_member, table_name
+from headwater.api.dynamodb_legacy import check_mixing
 from headwater.errors import ValidationError
 from headwater.expressions import (
     ExpressionParams,
@@ -42,39 +43,13 @@ NOT_ONE_WRITE = (
 )
 # INFERRED wording (errors.md has no row for a TransactWriteItem with no or several actions).
 NOT_ONE_ACTION = "TransactItems can only contain one of Check, Put, Update or Delete"
-NAMES_WITHOUT_EXPRESSION = "ExpressionAttributeNames can only be specified when using expressions"
-
-
-def _check_expression_members(spec: Body, value_expressions: tuple[str, ...]) -> None:
-    """EP-02 / EP-03: placeholders given with no expression that could use them."""
-    expressions = ("ProjectionExpression", *value_expressions)
-    if spec.get("ExpressionAttributeNames") is not None and all(
-        spec.get(name) is None for name in expressions
-    ):
-        raise ValidationError(NAMES_WITHOUT_EXPRESSION)
-    if (
-        value_expressions
-        and spec.get("ExpressionAttributeValues") is not None
-        and all(spec.get(name) is None for name in value_expressions)
-    ):
-        verb = "are" if len(value_expressions) > 1 else "is"
-        raise ValidationError(
-            "ExpressionAttributeValues can only be specified when using expressions: "
-            f"{' and '.join(value_expressions)} {verb} null"
-        )
 
 
 def _projection(spec: Body) -> Projection | None:
     """ProjectionExpression (or legacy AttributesToGet) of one BatchGet table or one Get."""
     text = spec.get("ProjectionExpression")
     legacy = spec.get("AttributesToGet")
-    if text is not None and legacy is not None:
-        raise ValidationError(
-            "Can not use both expression and non-expression parameters in the same request: "
-            "Non-expression parameters: {AttributesToGet} "
-            "Expression parameters: {ProjectionExpression}"
-        )
-    _check_expression_members(spec, ())
+    check_mixing(spec, ("ProjectionExpression",), ("AttributesToGet",))  # EP-01..EP-03
     if legacy is not None:
         seen: set[str] = set()
         for name in legacy:
@@ -202,7 +177,7 @@ def _write_action(entry: Body) -> WriteAction:
     kind = present[0]
     spec: Body = entry[kind]
     if kind in ("Put", "Delete"):
-        _check_expression_members(spec, ("ConditionExpression",))
+        check_mixing(spec, ("ProjectionExpression", "ConditionExpression"), ())  # EP-02/03
     params = ExpressionParams(
         spec.get("ExpressionAttributeNames"), spec.get("ExpressionAttributeValues")
     )
