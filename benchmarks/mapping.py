@@ -5,9 +5,12 @@ and 1000 × ParallelizationFactor 1 and 4 × a silent handler and one that print
 record — two measurements:
 
 1. **latency**: a mapping at LATEST on a live table; PutItems one at a time, a short pause
-   apart. The client notes the instant each request leaves (botocore's ``before-send`` event,
-   so boto3's own serialising and signing are not counted); the handler notes the instant it
-   starts. p50/p99 of the difference, over ``--writes`` writes;
+   apart. The handler notes the instant it starts; the client notes two instants per request:
+   when its last byte has been written to the socket (the request is on the wire: the moment
+   any server could start on it — ``p50_ms``/``p99_ms``, what the goal is judged on) and,
+   earlier, botocore's ``before-send`` event (after boto3's serialising and signing, before
+   urllib3 takes a connection and writes — ``p50_ms_before_send``/``p99_ms_before_send``,
+   which adds the client library's own send path). p50/p99 over ``--writes`` writes;
 2. **throughput**: a backlog of ``--records`` stream records written beforehand (BatchWriteItem);
    a mapping at TRIM_HORIZON reads it. Records/s from the CreateEventSourceMapping call to the
    end of the invocation that saw the last record (each cell also capped at ``--cap`` seconds:
@@ -40,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSConnection
 from botocore.config import Config
 from peers import DEFAULT_VENV_ROOT, Headwater, MiniStack, PeerUnavailable, Server, cpu_seconds
 
@@ -79,6 +83,20 @@ def handler(event, context):
         out.write(f"{started} {time.time()} {len(records)} {keys}\\n")
 """,
 }
+
+
+_ON_WIRE: list[Any] = []  # callbacks run once a request's last byte is written (this thread)
+_send_output = AWSConnection._send_output
+
+
+def _send_output_noted(self: Any, *args: Any, **kwargs: Any) -> Any:
+    result = _send_output(self, *args, **kwargs)
+    if _ON_WIRE:
+        _ON_WIRE[-1]()
+    return result
+
+
+AWSConnection._send_output = _send_output_noted  # type: ignore[method-assign]
 
 
 def zipped(text: str) -> bytes:
@@ -177,13 +195,19 @@ class Bench:
         self.args = args
         self.ddb = client(server.url, "dynamodb")
         self.lam = client(server.url, "lambda")
-        self._sent: dict[str, float] = {}
+        self._sent: dict[str, float] = {}  # botocore's before-send
+        self._wired: dict[str, float] = {}  # the request's last byte written
         self._next_key = ""
         self.ddb.meta.events.register("before-send.dynamodb.PutItem", self._note_send)
         self.functions = 0
 
     def _note_send(self, **_: Any) -> None:
         self._sent[self._next_key] = time.time()
+        _ON_WIRE.append(self._note_wired)
+
+    def _note_wired(self) -> None:
+        self._wired[self._next_key] = time.time()
+        _ON_WIRE.clear()
 
     def function(self, kind: str, out: Path) -> str:
         self.functions += 1
@@ -240,6 +264,7 @@ class Bench:
                 wait_records(out, i + 1, 60)
             out.unlink(missing_ok=True)
             self._sent.clear()
+            self._wired.clear()
             cpu0 = cpu_seconds(self.server.pid)
             keys = [f"lat-{tag}-{i}" for i in range(self.args.writes)]
             for key in keys:
@@ -250,7 +275,8 @@ class Bench:
         finally:
             self.drop_mapping(uuid)
         started = {k: s for s, _, _, ks in lines for k in ks}
-        latencies = [(started[k] - self._sent[k]) * 1000 for k in keys if k in started]
+        latencies = [(started[k] - self._wired[k]) * 1000 for k in keys if k in started]
+        early = [(started[k] - self._sent[k]) * 1000 for k in keys if k in started]
         if not latencies:
             return {"delivered": 0, "writes": len(keys)}
         return {
@@ -260,6 +286,8 @@ class Bench:
             "p90_ms": round(percentile(latencies, 90), 3),
             "p99_ms": round(percentile(latencies, 99), 3),
             "max_ms": round(max(latencies), 3),
+            "p50_ms_before_send": round(statistics.median(early), 3),
+            "p99_ms_before_send": round(percentile(early, 99), 3),
             "server_cpu_ms_per_write": round(cpu / len(keys) * 1000, 3),
         }
 
@@ -349,6 +377,7 @@ def brief(cell: dict[str, Any]) -> str:
     lat, thr = cell["latency"], cell["throughput"]
     return (
         f"{head} p50 {lat.get('p50_ms')} ms p99 {lat.get('p99_ms')} ms "
+        f"[from before-send {lat.get('p50_ms_before_send')} / {lat.get('p99_ms_before_send')}] "
         f"({lat.get('delivered')}/{lat.get('writes')}); "
         f"{thr.get('records_per_second')} records/s "
         f"({thr.get('delivered')}/{thr.get('records')}, mean batch {thr.get('mean_batch')})"

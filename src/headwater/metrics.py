@@ -8,7 +8,7 @@ Updates take one lock; reading renders a snapshot. ``/_headwater/metrics`` serve
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -52,6 +52,22 @@ class Gauge(_Metric):
             self._values[self._key(labels)] = value
 
 
+class Sampled(_Metric):
+    """A value read when the metrics are rendered (e.g. a counter another object keeps)."""
+
+    def __init__(self, name: str, help_text: str, kind: str = "counter") -> None:
+        super().__init__(name, help_text)
+        self.kind = kind
+        self._source: Callable[[], float] | None = None
+
+    def read_from(self, source: Callable[[], float] | None) -> None:
+        self._source = source
+
+    def samples(self) -> Iterator[tuple[str, Labels, float]]:
+        if self._source is not None:
+            yield self.name, (), float(self._source())
+
+
 REGISTRY: list[_Metric] = []
 
 INVOCATIONS = Counter("headwater_lambda_invocations_total", "Function invocations.")
@@ -76,6 +92,13 @@ FILTERED_OUT = Counter(
 FAILED_INVOKE = Counter(
     "headwater_esm_failed_invoke_events_total",
     "Records in invocations that failed (FailedInvokeEventCount).",
+)
+COMMIT_GROUPS = Sampled(
+    "headwater_storage_commit_groups_total",
+    "Write transactions committed (each a group of writes sharing one fsync).",
+)
+COMMITTED_WRITES = Sampled(
+    "headwater_storage_committed_writes_total", "Writes committed, across all groups."
 )
 DROPPED = Counter(
     "headwater_esm_dropped_events_total",

@@ -59,3 +59,26 @@ def test_invocations_errors_and_mapping_counts_are_exported(
     assert _value(text, "headwater_esm_failed_invoke_events_total", mapping=uuid) >= 1
     assert "# TYPE headwater_esm_iterator_age_milliseconds gauge" in text
     assert re.search(rf'headwater_esm_iterator_age_milliseconds\{{mapping="{uuid}"\}} ', text)
+
+
+def _plain(text: str, name: str) -> float:
+    found = re.search(rf"^{name} (\S+)$", text, re.M)
+    assert found is not None, f"{name} is not exported"
+    return float(found.group(1))
+
+
+def test_group_commit_counts_are_exported(server: Any, ddb: Any) -> None:
+    table, _stream = create_stream_table(ddb)
+    before = _scrape(server)
+    for i in range(3):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"group-{i}"}})
+    after = _scrape(server)
+    groups = _plain(after, "headwater_storage_commit_groups_total") - _plain(
+        before, "headwater_storage_commit_groups_total"
+    )
+    writes = _plain(after, "headwater_storage_committed_writes_total") - _plain(
+        before, "headwater_storage_committed_writes_total"
+    )
+    assert groups >= 1
+    assert writes >= 3  # the three puts (other writes of the server may share the window)
+    assert writes >= groups

@@ -529,4 +529,7 @@ def create_app(runtime: Runtime) -> Json10FastPath:
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
+    writer = runtime.store.writer
+    metrics.COMMIT_GROUPS.read_from(lambda: writer.groups_committed)
+    metrics.COMMITTED_WRITES.read_from(lambda: writer.jobs_committed)
     return Json10FastPath(app, runtime)

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
 
-from headwater.storage.db import connect, initialise
+from headwater.storage.db import connect, initialise, presize_wal
 from headwater.storage.readers import Readers
 from headwater.storage.writer import Txn, Writer
 
@@ -31,6 +31,8 @@ class Store:
         self._owned_dir = owned_dir
         self._conn = connect(path, durable=durable)
         initialise(self._conn)
+        if durable:
+            presize_wal(path)
         self.readers = Readers(path)
         self.commit_failures = 0
         self.writer = Writer(self._conn, self._note_commit_failure)
