@@ -8,6 +8,8 @@ function's own output.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -17,6 +19,8 @@ from headwater.functions.logs import LogCapture, end_line, report_line, start_li
 if TYPE_CHECKING:
     from headwater.functions.spec import FunctionSpec
     from headwater.functions.worker import Reply, Worker
+
+log = logging.getLogger("headwater.functions")
 
 InvokeStatus = Literal["ok", "function_error", "timeout", "crash"]
 
@@ -44,12 +48,27 @@ def run(
     invoked_arn: str,
     payload: bytes,
     capture: LogCapture,
+    on_sent: Callable[[], None] | None = None,
 ) -> InvokeResult:
     """Invoke on a ready worker. The worker is unusable afterwards unless the status is ok or
-    function_error."""
+    function_error. The START line, and ``on_sent``, come once the request is on its way: the
+    handler starts meanwhile (its own output is only read after them, so START stays first)."""
     init_ms = worker.init_duration_ms if worker.invocations == 0 else None
-    capture.emit(start_line(request_id, worker.spec.version))
-    reply = worker.invoke(request_id, invoked_arn, payload, capture)
+    started = False
+
+    def sent() -> None:
+        nonlocal started
+        started = True
+        capture.emit(start_line(request_id, worker.spec.version))
+        if on_sent is not None:
+            try:
+                on_sent()
+            except Exception:
+                log.exception("bookkeeping after sending invocation %s failed", request_id)
+
+    reply = worker.invoke(request_id, invoked_arn, payload, capture, on_sent=sent)
+    if not started:  # the worker was gone before the request reached it
+        capture.emit(start_line(request_id, worker.spec.version))
     return finish(
         worker.spec, request_id, reply, capture, worker.max_memory_mb, init_ms, started=True
     )

@@ -85,8 +85,10 @@ class WorkerPool:
         *,
         request_id: str | None = None,
         invoked_arn: str | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> InvokeResult:
         """Run the handler once; every outcome of the function's code is a result, not a raise.
+        ``on_sent``: see :func:`invocation.run`.
 
         Raises RuntimeError only if the pool is closed.
         """
@@ -117,7 +119,9 @@ class WorkerPool:
                 )
         healthy = False
         try:
-            result = invocation.run(worker, request_id, invoked_arn or spec.arn, payload, capture)
+            result = invocation.run(
+                worker, request_id, invoked_arn or spec.arn, payload, capture, on_sent
+            )
             healthy = result.status in ("ok", "function_error")
         finally:
             self._give_back(worker, healthy)

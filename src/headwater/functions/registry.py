@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import uuid as uuidlib
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -464,6 +465,7 @@ class FunctionRegistry(FunctionLookups):
         *,
         invoked_arn: str | None = None,
         request_id: str | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> InvokeResult:
         """Run one invocation of ``config`` ($LATEST or a version); raises TooManyRequests when
         the function's reserved concurrency (shared by all its versions) is used up: the
@@ -486,7 +488,11 @@ class FunctionRegistry(FunctionLookups):
             spec = self.spec(config)
             with self.code.running(spec.code_dir):
                 result = self.pool.invoke(
-                    spec, payload, request_id=request_id, invoked_arn=invoked_arn or spec.arn
+                    spec,
+                    payload,
+                    request_id=request_id,
+                    invoked_arn=invoked_arn or spec.arn,
+                    on_sent=on_sent,
                 )
         finally:
             with self._lock:
@@ -499,7 +505,9 @@ class FunctionRegistry(FunctionLookups):
         self.cloudwatch.invoked(published, result.duration_ms, result.status != "ok")
         return result
 
-    def invoke_for_mapping(self, function_arn: str, payload: bytes) -> Outcome:
+    def invoke_for_mapping(
+        self, function_arn: str, payload: bytes, on_sent: Callable[[], None] | None = None
+    ) -> Outcome:
         """A mapping's batch: its function ARN is resolved now, so a mapping on an alias runs
         whatever version the alias points at when the batch goes."""
         try:
@@ -508,7 +516,7 @@ class FunctionRegistry(FunctionLookups):
             return Outcome("not_found")
         config = self.choose(target)
         try:
-            result = self.invoke(config, payload, invoked_arn=target.arn)
+            result = self.invoke(config, payload, invoked_arn=target.arn, on_sent=on_sent)
         except (RuntimeError, TooManyRequests):  # throttled, or the server is stopping
             return Outcome("throttled")
         return Outcome(result.status, result.payload, result.request_id, config.version)

@@ -33,6 +33,7 @@ from headwater.functions.faults import exit_reason
 from headwater.functions.worker_main import BOOTSTRAP
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from multiprocessing.connection import Connection
 
     from headwater.functions.logs import LogCapture
@@ -124,7 +125,9 @@ class Worker:
         invoked_arn: str,
         payload: bytes,
         capture: LogCapture,
+        on_sent: Callable[[], None] | None = None,
     ) -> Reply:
+        """``on_sent`` runs once the request is in the worker's pipe, while the handler runs."""
         self.invocations += 1
         started = time.perf_counter()
         deadline = time.monotonic() + self.spec.timeout
@@ -134,6 +137,8 @@ class Worker:
             self._conn.send_bytes(message)
         except OSError:
             return self._exited(started)
+        if on_sent is not None:
+            on_sent()
         return self._await(deadline, capture, started)
 
     def _await(self, deadline: float, capture: LogCapture, started: float) -> Reply:

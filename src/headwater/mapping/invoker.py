@@ -5,6 +5,7 @@ A failed invocation is a value the runtime decides on, not an exception.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -29,4 +30,10 @@ class Outcome:
 
 
 class Invoker(Protocol):
-    def invoke_for_mapping(self, function_arn: str, payload: bytes) -> Outcome: ...
+    def invoke_for_mapping(
+        self, function_arn: str, payload: bytes, on_sent: Callable[[], None] | None = None
+    ) -> Outcome:
+        """Run the function on ``payload`` and wait for its outcome. ``on_sent`` runs once the
+        payload has reached the function, while it runs (never if it does not reach it): the
+        caller's bookkeeping then costs the invocation no latency."""
+        ...

@@ -253,18 +253,27 @@ class ShardPoller:
             return 0
         delivered = self._matching(rows)
         uuid = self.settings.uuid
-        if self._invocations == 0 and self._window is None:
-            metrics.POLLED.inc(len(rows), mapping=uuid)
-            self.settings.cloudwatch.polled(len(rows), len(rows) - len(delivered))
-            if len(delivered) < len(rows):
-                metrics.FILTERED_OUT.inc(len(rows) - len(delivered), mapping=uuid)
+        first_poll = self._invocations == 0 and self._window is None
         if not delivered:  # every record filtered out: the iterator moves past them
+            self._count_polled(rows, delivered)
             self._done(rows)
             return 0
-        metrics.ITERATOR_AGE.set(max(0.0, (now - delivered[-1][1]) * 1000), mapping=uuid)
-        self.settings.cloudwatch.invoking(len(delivered), (now - delivered[-1][1]) * 1000)
         payload = lambda_event([r[2] for r in delivered], self.settings.stream_arn)
-        outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload)
+        counted = False
+
+        def count() -> None:  # while the handler runs (or after, if it never got the batch)
+            nonlocal counted
+            if counted:
+                return
+            counted = True
+            if first_poll:
+                self._count_polled(rows, delivered)
+            age_ms = (now - delivered[-1][1]) * 1000
+            metrics.ITERATOR_AGE.set(max(0.0, age_ms), mapping=uuid)
+            self.settings.cloudwatch.invoking(len(delivered), age_ms)
+
+        outcome = self._invoker.invoke_for_mapping(self.settings.function_arn, payload, count)
+        count()
         self._invocations += 1
         sequence_numbers = [format_sequence(r[0]) for r in delivered]
         verdict = judge(outcome, ladder, sequence_numbers)
@@ -318,6 +327,14 @@ class ShardPoller:
         attempt += 1
         self._pause(retry_delay(attempt, self.settings.retry_base))
         return attempt
+
+    def _count_polled(self, rows: Rows, delivered: Rows) -> None:
+        """PolledEventCount and FilteredOutEventCount of a batch read for the first time."""
+        uuid = self.settings.uuid
+        metrics.POLLED.inc(len(rows), mapping=uuid)
+        self.settings.cloudwatch.polled(len(rows), len(rows) - len(delivered))
+        if len(delivered) < len(rows):
+            metrics.FILTERED_OUT.inc(len(rows) - len(delivered), mapping=uuid)
 
     def _step_windowed(self, attempt: int) -> int:
         """Tumbling windows: deliver the window's records with its state, then, once the window

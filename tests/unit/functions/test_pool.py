@@ -199,3 +199,53 @@ def test_workers_exit_when_the_server_process_dies(
     while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert gone(pid)
+
+
+WAITS_FOR_FILE = """
+import os, time
+
+def handler(event, context):
+    print("handler running")
+    deadline = time.monotonic() + 5
+    while not os.path.exists(event["file"]):
+        if time.monotonic() > deadline:
+            return {"saw_file": False}
+        time.sleep(0.005)
+    return {"saw_file": True}
+"""
+
+
+def test_on_sent_runs_while_the_handler_runs(
+    pool: WorkerPool, make_function: MakeFunction, sink: Sink, tmp_path: Path
+) -> None:
+    # The handler waits for a file only on_sent creates: had on_sent waited for the result,
+    # the handler would give up after 5 s and say so.
+    spec = make_function(WAITS_FOR_FILE)
+    flag = tmp_path / "sent"
+    calls: list[int] = []
+
+    def on_sent() -> None:
+        calls.append(1)
+        flag.write_text("x")
+
+    payload = json.dumps({"file": str(flag)}).encode()
+    result = pool.invoke(spec, payload, on_sent=on_sent)
+    assert json.loads(result.payload) == {"saw_file": True}
+    assert calls == [1]
+    # START still comes before the handler's own output.
+    text = result.log_tail
+    assert text.index("START RequestId") < text.index("handler running")
+
+
+def test_a_failing_on_sent_does_not_break_the_invocation(
+    pool: WorkerPool, make_function: MakeFunction
+) -> None:
+    spec = make_function(COUNTER)
+
+    def on_sent() -> None:
+        raise RuntimeError("bookkeeping failed")
+
+    result = pool.invoke(spec, b"{}", on_sent=on_sent)
+    assert result.status == "ok"
+    assert json.loads(result.payload)["count"] == 1
+    assert json.loads(pool.invoke(spec, b"{}").payload)["count"] == 2  # the worker is fine

@@ -41,11 +41,15 @@ class FakeInvoker:
         self.hold: threading.Event | None = None
         self.before_answer: Callable[[], None] | None = None
 
-    def invoke_for_mapping(self, function_arn: str, payload: bytes) -> Outcome:
+    def invoke_for_mapping(
+        self, function_arn: str, payload: bytes, on_sent: Callable[[], None] | None = None
+    ) -> Outcome:
         with self._cond:
             self.calls.append((function_arn, orjson.loads(payload)))
             answer = self._script.pop(0) if self._script else Outcome("ok")
             self._cond.notify_all()
+        if on_sent is not None and (isinstance(answer, Exception) or answer.reached_function):
+            on_sent()
         if self.before_answer is not None:
             self.before_answer()
         if self.hold is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,9 @@ class Chaos:
         self.report = report
         self.ledger = ledger
 
-    def invoke_for_mapping(self, function_arn: str, payload: bytes) -> Outcome:
+    def invoke_for_mapping(
+        self, function_arn: str, payload: bytes, on_sent: Callable[[], None] | None = None
+    ) -> Outcome:
         records = orjson.loads(payload)["Records"]
         seqs = [int(r["dynamodb"]["SequenceNumber"]) - 10**20 for r in records]
         roll = self.random.random()

@@ -7,7 +7,7 @@ import base64
 import random
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -253,7 +253,9 @@ class Chaos:
         self.ledger = ledger
         self.batches: list[list[str]] = []
 
-    def invoke_for_mapping(self, function_arn: str, payload: bytes) -> Outcome:
+    def invoke_for_mapping(
+        self, function_arn: str, payload: bytes, on_sent: Callable[[], None] | None = None
+    ) -> Outcome:
         records = orjson.loads(payload)["Records"]
         with self.lock:
             self.batches.append([r["dynamodb"]["Keys"]["pk"]["S"] for r in records])
@@ -364,11 +366,13 @@ class HeldKey(FakeInvoker):
         self.key = key
         self.release = threading.Event()
 
-    def invoke_for_mapping(self, function_arn: str, payload: bytes) -> Outcome:
+    def invoke_for_mapping(
+        self, function_arn: str, payload: bytes, on_sent: Callable[[], None] | None = None
+    ) -> Outcome:
         keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in orjson.loads(payload)["Records"]]
         if self.key in keys:
             assert self.release.wait(10)
-        return super().invoke_for_mapping(function_arn, payload)
+        return super().invoke_for_mapping(function_arn, payload, on_sent)
 
 
 @pytest.fixture
