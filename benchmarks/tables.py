@@ -12,7 +12,8 @@ MiniStack. Against each, one after the other:
    call on the same two cores), 1 thread, 2 connections: a fixed PutItem (the same item again:
    after the first, nothing changes), a PutItem of a new key every time (a real write), a
    fixed GetItem and a fixed Query for the 20 items of one partition (skipped when the
-   server does not do Query).
+   server does not do Query); then both PutItems again with 8 connections (as many clients
+   as the boto3 cells' 8 threads: a durable server's group commit then shares each fsync).
 
 Every cell reports ops/s, client-observed latency p50/p99 and the server's CPU per operation:
 utime + stime of the server process (all its threads) from /proc/PID/stat, before and after,
@@ -71,7 +72,12 @@ WRK_OPS = {
     "PutItem (new key)": "putitem_unique.lua",
     "GetItem": "getitem.lua",
     "Query": "query.lua",
+    "PutItem, 8 connections": "putitem.lua",
+    "PutItem (new key), 8 connections": "putitem_unique.lua",
 }
+# Cells with their own connection count (the rest use --wrk-connections): eight clients at
+# once, as the boto3 cells' eight threads, which is where group commit starts sharing fsyncs.
+WRK_CONNECTIONS = {"PutItem, 8 connections": 8, "PutItem (new key), 8 connections": 8}
 UNSUPPORTED_CODES = {
     "ValidationException",
     "UnknownOperationException",
@@ -386,7 +392,8 @@ def bench_server(server: Server, args: argparse.Namespace) -> dict[str, Any]:
             elif op == "Query" and result["query_probe"]["status"] != "supported":
                 result["wrk"][op] = {"status": result["query_probe"]["status"]}
             else:
-                cell = run_wrk(server, op, args.wrk_seconds, args.wrk_connections)
+                connections = WRK_CONNECTIONS.get(op, args.wrk_connections)
+                cell = run_wrk(server, op, args.wrk_seconds, connections)
                 if op == "PutItem" and cell["status"] == "ok":
                     stored = ddb.get_item(TableName=HASH_TABLE, Key={"pk": {"S": "wrk-item"}})
                     cell["item_verified"] = stored.get("Item", {}).get("note") == {"S": NOTE}

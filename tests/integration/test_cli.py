@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+from headwater.testing import HeadwaterServer
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -89,3 +91,23 @@ def test_up_with_a_missing_template_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().startswith("headwater: error: cannot read template")
     assert "Traceback" not in result.stderr
+
+
+def test_a_data_dir_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with HeadwaterServer(data_dir=data) as first:
+        result = subprocess.run(
+            [sys.executable, "-m", "headwater", "serve", "--port", "0", "--data-dir", str(data)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines()[-1] == (
+            f"headwater: error: another Headwater (pid {first.pid}) is using the data "
+            f"directory {data.resolve()}; stop it or choose another data directory"
+        )
+        assert "Traceback" not in result.stderr
+        # The first server is untouched and still serving.
+        tables = first.client("dynamodb").list_tables()["TableNames"]
+        assert tables == []

@@ -7,6 +7,7 @@ a private temporary directory that disappears on close (``--in-memory``: fast, n
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -15,24 +16,62 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
 
+from headwater.errors import HeadwaterError
 from headwater.storage.db import connect, initialise, presize_wal
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks here; one server per data directory is on you
+    fcntl = None  # type: ignore[assignment]
 from headwater.storage.readers import Readers
 from headwater.storage.writer import Txn, Writer
 
 T = TypeVar("T")
 
-__all__ = ["Store", "Txn"]
+__all__ = ["DataDirInUse", "Store", "Txn"]
+
+
+class DataDirInUse(HeadwaterError):
+    """Another process has this database open as its store."""
+
+
+def _lock(path: Path) -> int | None:
+    """Take the database's lock file (``<db>.lock``, holding the owner's pid) for this process:
+    two servers on one database would each number stream records and run mappings on their
+    own. The lock is the kernel's: it ends with the process, however that ends."""
+    if fcntl is None:
+        return None
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise DataDirInUse(
+            f"another Headwater (pid {owner}) is using the data directory {path.parent}; "
+            "stop it or choose another data directory"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 class Store:
     def __init__(self, path: Path, *, durable: bool = True, owned_dir: Path | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _lock(path)
         self.path = path
         self._owned_dir = owned_dir
-        self._conn = connect(path, durable=durable)
-        initialise(self._conn)
-        if durable:
-            presize_wal(path)
+        try:
+            self._conn = connect(path, durable=durable)
+            initialise(self._conn)
+            if durable:
+                presize_wal(path)
+        except BaseException:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+            raise
         self.readers = Readers(path)
         self.commit_failures = 0
         self.writer = Writer(self._conn, self._note_commit_failure)
@@ -72,5 +111,7 @@ class Store:
         with contextlib.suppress(sqlite3.Error):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock
         if self._owned_dir is not None:
             shutil.rmtree(self._owned_dir, ignore_errors=True)

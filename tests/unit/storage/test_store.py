@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from headwater.storage import rows
 from headwater.storage.db import SCHEMA_VERSION, WAL_WORKING_BYTES, presize_wal
-from headwater.storage.store import Store
+from headwater.storage.store import DataDirInUse, Store
 
 
 def test_committed_data_survives_reopening_the_file(tmp_path: Path) -> None:
@@ -139,3 +140,31 @@ def test_presize_wal_leaves_a_log_at_its_size_alone(tmp_path: Path) -> None:
     assert wal.stat().st_size == 4096
     assert presize_wal(path, 4096) is False
     assert presize_wal(tmp_path / "missing.db") is False
+
+
+def test_a_second_store_on_the_same_file_is_refused_with_the_owners_pid(tmp_path: Path) -> None:
+    # Two servers on one data directory would each number stream records on their own.
+    path = tmp_path / "headwater.db"
+    first = Store(path)
+    try:
+        with pytest.raises(DataDirInUse) as refused:
+            Store(path)
+        assert str(os.getpid()) in refused.value.message
+        assert str(tmp_path) in refused.value.message
+    finally:
+        first.close()
+    Store(path).close()  # free again once the first is closed
+
+
+def test_the_data_directory_is_freed_when_its_process_dies(tmp_path: Path) -> None:
+    path = tmp_path / "headwater.db"
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from headwater.storage.store import Store\n"
+        "Store(Path(sys.argv[1]))\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(path)], timeout=60)
+    assert done.returncode == -9
+    Store(path).close()  # the lock died with its holder
