@@ -93,6 +93,7 @@ class ShardPoller:
         # hashes to its lane, so one key's records stay in one lane, in order. The shard's
         # lanes share one reader (``lanes.py``): the shard is read and sorted once, not per lane.
         self.lane, self.lanes = lane
+        self._lane_filter = lane  # waits wake for this lane's records only
         self.position_key = lane_key(shard.shard_id, self.lane, self.lanes)
         if self.lanes > 1 and shared is None:
             stream = log_.stream(settings.stream_arn)
@@ -155,7 +156,11 @@ class ShardPoller:
             if remaining <= 0:
                 break
             self._log.notifier.wait(
-                self.shard.shard_key, self._scanned, remaining, self._stop.is_set
+                self.shard.shard_key,
+                self._scanned,
+                remaining,
+                self._stop.is_set,
+                lane=self._lane_filter,
             )
             rows = self._read()
             if self._full(rows):
@@ -237,7 +242,11 @@ class ShardPoller:
             if self._exhausted():
                 return -1
             self._log.notifier.wait(
-                self.shard.shard_key, self.next_seq - 1, None, self._stop.is_set
+                self.shard.shard_key,
+                self.next_seq - 1,
+                None,
+                self._stop.is_set,
+                lane=self._lane_filter,
             )
             return attempt
         ladder = self.settings.ladder
@@ -354,7 +363,11 @@ class ShardPoller:
                 if self._exhausted():
                     return -1
                 self._log.notifier.wait(
-                    self.shard.shard_key, self.next_seq - 1, None, self._stop.is_set
+                    self.shard.shard_key,
+                    self.next_seq - 1,
+                    None,
+                    self._stop.is_set,
+                    lane=self._lane_filter,
                 )
                 return attempt
             self._window_start = window_start(rows[0][1], seconds)
@@ -370,6 +383,7 @@ class ShardPoller:
                 self.next_seq - 1,
                 max(0.0, end - clock.time()),
                 self._stop.is_set,
+                lane=self._lane_filter,
             )
             return attempt
         ladder = self.settings.ladder

@@ -341,7 +341,10 @@ class StreamLog:
 
         def publish() -> None:
             self.recent.committed(shard_key, (seq, now, data))
-            self.notifier.published(shard_key, seq)
+            key_hash = None
+            if self.notifier.lanes_waiting(shard_key):  # they sleep through others' records
+                key_hash = zlib.crc32(encode_key(keys[info.key_schema[0][0]]))
+            self.notifier.published(shard_key, seq, key_hash)
 
         txn.after_commit(publish)
         return seq

@@ -101,9 +101,10 @@ class RecordingNotifier(ShardNotifier):
         after_seq: int,
         timeout: float | None,
         cancelled: Callable[[], bool] = lambda: False,
+        lane: tuple[int, int] = (0, 1),
     ) -> bool:
         def check() -> bool:
             self.waiting.set()
             return cancelled()
 
-        return super().wait(shard_key, after_seq, timeout, check)
+        return super().wait(shard_key, after_seq, timeout, check, lane)
