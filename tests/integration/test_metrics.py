@@ -43,6 +43,10 @@ def test_invocations_errors_and_mapping_counts_are_exported(
     )["UUID"]
     wait_until(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled")
     ddb.put_item(TableName=table, Item={"pk": {"S": "good"}})
+    # Its own batch first (else all three may share one, and one invocation is counted).
+    wait_until(
+        lambda: _value(_scrape(server), "headwater_lambda_invocations_total", function=fn) >= 1
+    )
     ddb.put_item(TableName=table, Item={"pk": {"S": "good"}, "v": {"N": "1"}})  # MODIFY
     ddb.put_item(TableName=table, Item={"pk": {"S": "bad"}})
 
