@@ -258,8 +258,10 @@ class AsyncInvoker:
             return
         except RuntimeError:  # the server is stopping: the row stays for the next start
             return
-        if self._stopped.is_set() and not result.ok:
-            return  # most likely ended by the shutdown: tried again after the restart
+        if self._stopped.is_set() and result.status not in ("ok", "function_error"):
+            # Most likely ended by the shutdown (its worker killed): tried again after the
+            # restart. A function error is the handler's own answer: that attempt counts.
+            return
         published = published_as(event.invoked_arn)
         self.registry.cloudwatch.async_age(published, (started - event.received) * 1000, started)
         event.attempts += 1
