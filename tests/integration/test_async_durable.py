@@ -5,6 +5,8 @@ server on a data directory, real worker processes."""
 from __future__ import annotations
 
 import json
+import re
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,17 @@ def _lines(out: Path) -> list[list[str]]:
     return [line.split() for line in out.read_text().splitlines()] if out.exists() else []
 
 
+def _errors(server: HeadwaterServer, function: str) -> float:
+    """The function's error count on /_headwater/metrics: it goes up once an attempt's failure
+    is back from the worker, after which the attempt is recorded even if the server stops."""
+    with urllib.request.urlopen(f"{server.url}/_headwater/metrics", timeout=10) as response:
+        text = response.read().decode()
+    found = re.search(
+        rf'^headwater_lambda_errors_total\{{function="{function}"\}} (\S+)$', text, re.M
+    )
+    return float(found.group(1)) if found else 0.0
+
+
 def _event(lam: Any, name: str, payload: dict[str, Any]) -> str:
     answer = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(payload))
     assert answer["StatusCode"] == 202
@@ -56,6 +69,9 @@ def test_a_failed_event_waits_for_its_retry_across_a_restart(tmp_path: Path) -> 
         name = create_function(lam, RECORDING, env={"OUT": str(out)})
         failing = _event(lam, name, {"n": 1, "fail": True})
         wait_until(lambda: len(_lines(out)) == 1)  # the first attempt failed: retry in 60 s
+        # Stop only once the failure is back from the worker (stopping between the handler's
+        # line and its answer would make the attempt one the shutdown cut short).
+        wait_until(lambda: _errors(server, name) >= 1)
     with HeadwaterServer(data_dir=data) as server:
         lam = server.client("lambda")
         # An event accepted after the restart runs at once; the reloaded one is not due yet.
@@ -81,6 +97,7 @@ def test_a_retried_event_keeps_its_attempt_count_and_last_response(tmp_path: Pat
         )
         request_id = _event(lam, name, {"n": 5, "fail": True})
         wait_until(lambda: len(_lines(out)) == 1)
+        wait_until(lambda: _errors(server, name) >= 1)  # its failure is back: it will count
     with HeadwaterServer(data_dir=data) as server:
         sqs = server.client("sqs")
         url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]  # the new server's port
