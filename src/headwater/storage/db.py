@@ -233,7 +233,7 @@ def presize_wal(path: Path, size: int = WAL_WORKING_BYTES) -> bool:
     A commit that appends past the end of the log file also changes the file's size, so its
     fsync has to commit the file system's journal too: on ext4 that costs about 2.5 times the
     fsync of a commit that overwrites blocks the file already has (0.7 ms against 0.27 ms here,
-    and three times the CPU). The log only reaches its working size after its first thousand
+    and 2.5 times the CPU). The log only reaches its working size after its first thousand
     pages, and closing the database truncates it again, so without this every restarted server
     paid the dear fsync for its first few hundred writes. Zeros past the last valid frame are
     never taken for frames (their salts do not match the log's header), so SQLite reads the

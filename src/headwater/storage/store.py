@@ -18,13 +18,13 @@ from typing import TypeVar
 
 from headwater.errors import HeadwaterError
 from headwater.storage.db import connect, initialise, presize_wal
+from headwater.storage.readers import Readers
+from headwater.storage.writer import Txn, Writer
 
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks here; one server per data directory is on you
     fcntl = None  # type: ignore[assignment]
-from headwater.storage.readers import Readers
-from headwater.storage.writer import Txn, Writer
 
 T = TypeVar("T")
 
