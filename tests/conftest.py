@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 import time
+import urllib.request
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
@@ -63,6 +65,15 @@ def make_zip(files: dict[str, str]) -> bytes:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def metric_value(server: HeadwaterServer, name: str, **labels: str) -> float:
+    """One sample of ``/_headwater/metrics`` (0 when it has not been recorded yet)."""
+    with urllib.request.urlopen(f"{server.url}/_headwater/metrics", timeout=10) as response:
+        text = response.read().decode()
+    label_text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    found = re.search(rf"^{name}\{{{re.escape(label_text)}\}} (\S+)$", text, re.M)
+    return float(found.group(1)) if found else 0.0
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:

@@ -5,13 +5,11 @@ server on a data directory, real worker processes."""
 from __future__ import annotations
 
 import json
-import re
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from headwater.testing import HeadwaterServer
-from tests.conftest import create_function, create_queue, unique, wait_until
+from tests.conftest import create_function, create_queue, metric_value, unique, wait_until
 
 # Appends "<request id> <n>" to $OUT for each attempt, then fails if the event asks to.
 RECORDING = """
@@ -45,14 +43,9 @@ def _lines(out: Path) -> list[list[str]]:
 
 
 def _errors(server: HeadwaterServer, function: str) -> float:
-    """The function's error count on /_headwater/metrics: it goes up once an attempt's failure
-    is back from the worker, after which the attempt is recorded even if the server stops."""
-    with urllib.request.urlopen(f"{server.url}/_headwater/metrics", timeout=10) as response:
-        text = response.read().decode()
-    found = re.search(
-        rf'^headwater_lambda_errors_total\{{function="{function}"\}} (\S+)$', text, re.M
-    )
-    return float(found.group(1)) if found else 0.0
+    """Goes up once an attempt's failure is back from the worker; the attempt is then
+    recorded even if the server stops."""
+    return metric_value(server, "headwater_lambda_errors_total", function=function)
 
 
 def _event(lam: Any, name: str, payload: dict[str, Any]) -> str:

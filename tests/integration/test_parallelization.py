@@ -5,8 +5,6 @@ lane's failures are its own."""
 from __future__ import annotations
 
 import json
-import re
-import urllib.request
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -14,7 +12,13 @@ from typing import Any
 
 from headwater.model.key_encoding import encode_key
 from headwater.testing import HeadwaterServer
-from tests.conftest import create_function, create_queue, create_stream_table, wait_until
+from tests.conftest import (
+    create_function,
+    create_queue,
+    create_stream_table,
+    metric_value,
+    wait_until,
+)
 
 # Notes every invocation (keys, versions, whether it failed); fails while FAIL_WHILE exists (or
 # always without it) when a key in FAIL_KEYS is in the batch; counts records in a window's state.
@@ -85,13 +89,6 @@ def _in_order_once(delivered: list[tuple[str, int]], expected: dict[str, list[in
         assert [v for k, v in delivered if k == key] == versions, key
 
 
-def _metric(server: Any, name: str, uuid: str) -> float:
-    with urllib.request.urlopen(f"{server.url}/_headwater/metrics", timeout=10) as response:
-        text = response.read().decode()
-    found = re.search(rf'^{name}\{{mapping="{uuid}"\}} (\S+)$', text, re.M)
-    return float(found.group(1)) if found else 0.0
-
-
 def test_a_given_up_batch_holds_only_its_lanes_records_and_each_is_polled_once(
     server: Any, ddb: Any, lam: Any, tmp_path: Path
 ) -> None:
@@ -122,9 +119,9 @@ def test_a_given_up_batch_holds_only_its_lanes_records_and_each_is_polled_once(
     failed = [c for c in _calls(out) if c["failed"]]
     assert len(failed) == 1 and sorted(failed[0]["keys"]) == sorted(poisoned)
     assert all(len({lane_of(k, 4) for k in c["keys"]}) == 1 for c in _calls(out))
-    wait_until(lambda: _metric(server, "headwater_esm_dropped_events_total", uuid) > 0)
-    assert _metric(server, "headwater_esm_polled_events_total", uuid) == len(keys)
-    assert _metric(server, "headwater_esm_dropped_events_total", uuid) == len(poisoned)
+    wait_until(lambda: metric_value(server, "headwater_esm_dropped_events_total", mapping=uuid) > 0)
+    assert metric_value(server, "headwater_esm_polled_events_total", mapping=uuid) == len(keys)
+    assert metric_value(server, "headwater_esm_dropped_events_total", mapping=uuid) == len(poisoned)
     assert not sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages")
 
 

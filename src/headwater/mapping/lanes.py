@@ -18,14 +18,12 @@ depends on what is in memory.
 from __future__ import annotations
 
 import threading
-import zlib
 from collections import deque
 from typing import Final
 
 import orjson
 
-from headwater.model.key_encoding import encode_key
-from headwater.streams.log import StreamLog
+from headwater.streams.log import StreamLog, partition_hash
 
 Row = tuple[int, float, bytes]
 Rows = list[Row]
@@ -47,7 +45,7 @@ def lane_of_record(record: bytes, lanes: int, hash_name: str) -> int:
     """The lane a stream record (its stored JSON) belongs to: by its partition key's value
     (``hash_name``), in the same canonical byte form the table stores keys in."""
     keys = orjson.loads(record)["dynamodb"]["Keys"]
-    return zlib.crc32(encode_key(keys[hash_name])) % lanes
+    return partition_hash(keys[hash_name]) % lanes
 
 
 def lane_starts(

@@ -89,11 +89,17 @@ class ShardInfo:
         return self.end_seq is None
 
 
+def partition_hash(value: Any) -> int:
+    """The hash a partition key's value (an AttributeValue) is spread by: a stream's shards, a
+    mapping's ParallelizationFactor lanes and the notifier's per-lane wake-ups all use it, so
+    they agree on where a record belongs."""
+    return zlib.crc32(encode_key(value))
+
+
 def lane_of(keys: dict[str, Any], info: StreamInfo) -> int:
     """Which lane (open shard) an item's records go to: by its partition key, so one item's
     records always share a shard and keep their order."""
-    hash_name = info.key_schema[0][0]
-    return zlib.crc32(encode_key(keys[hash_name])) % info.lanes
+    return partition_hash(keys[info.key_schema[0][0]]) % info.lanes
 
 
 class StreamLog:
@@ -343,7 +349,7 @@ class StreamLog:
             self.recent.committed(shard_key, (seq, now, data))
             key_hash = None
             if self.notifier.lanes_waiting(shard_key):  # they sleep through others' records
-                key_hash = zlib.crc32(encode_key(keys[info.key_schema[0][0]]))
+                key_hash = partition_hash(keys[info.key_schema[0][0]])
             self.notifier.published(shard_key, seq, key_hash)
 
         txn.after_commit(publish)

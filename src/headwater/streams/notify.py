@@ -29,6 +29,11 @@ WHOLE_SHARD: Final[Lane] = (0, 1)
 HISTORY: Final = 256  # publishes remembered per shard, with their partition-key hashes
 
 
+def _may_belong(key_hash: int | None, lane: int, lanes: int) -> bool:
+    """Whether a record may be the lane's (no hash: it may be anyone's)."""
+    return key_hash is None or key_hash % lanes == lane
+
+
 class _Waiter:
     __slots__ = ("after_seq", "cond", "lane", "lanes")
 
@@ -38,7 +43,7 @@ class _Waiter:
         self.lane, self.lanes = lane
 
     def wants(self, key_hash: int | None) -> bool:
-        return self.lanes == 1 or key_hash is None or key_hash % self.lanes == self.lane
+        return self.lanes == 1 or _may_belong(key_hash, self.lane, self.lanes)
 
 
 class _Recent:
@@ -67,7 +72,7 @@ class _Recent:
         for seq, key_hash in reversed(self.entries):
             if seq <= after_seq:
                 break
-            if key_hash is None or key_hash % lanes == lane:
+            if _may_belong(key_hash, lane, lanes):
                 return True
         return False
 
