@@ -56,10 +56,15 @@ def lam(server: HeadwaterServer) -> Any:
 
 
 def make_zip(files: dict[str, str]) -> bytes:
+    """The same files always give the same bytes (so the same CodeSha256): every entry carries
+    one fixed timestamp, not the time of the call (zip times tick every 2 s, so two zips of the
+    same code made a moment apart could differ)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, text in files.items():
-            archive.writestr(name, text)
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, text)
     return buffer.getvalue()
 
 
