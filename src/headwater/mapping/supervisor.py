@@ -26,6 +26,7 @@ from headwater.mapping.invoker import Invoker, Outcome
 from headwater.mapping.lanes import ShardLanes, lane_key, lane_starts
 from headwater.mapping.policy import REPORT_BATCH_ITEM_FAILURES, LadderSettings
 from headwater.mapping.poller import PollerSettings, ShardPoller
+from headwater.mapping.positions import PendingPositions
 from headwater.storage import rows
 from headwater.storage.store import Store, Txn
 from headwater.streams.log import StreamLog
@@ -55,10 +56,9 @@ class MappingSupervisor:
         self._control = ThreadPoolExecutor(1, thread_name_prefix="headwater-mappings")
         self._closed = False
         self.invocations = 0
-        # Positions reached but not yet written: (uuid, position key) -> sequence number.
-        self._positions: dict[tuple[str, str], int] = {}
-        self._positions_lock = threading.Lock()
-        self._flush_queued = False
+        # A poller's position waits here (at most FLUSH_DELAY_S) on its way to the disk. No
+        # lock in ``wanted``: the writer must never wait on the supervisor, which waits on it.
+        self.positions = PendingPositions(store, lambda uuid: uuid in self._mappings)
         streams.on_shards_changed(self._shards_changed)
 
     # -- queries ---------------------------------------------------------------------------
@@ -185,7 +185,7 @@ class MappingSupervisor:
         with self._lock:
             alive = {k: p for k, p in self._pollers.get(mapping.uuid, {}).items() if p.alive}
         running = set(alive)
-        self._flush_positions()
+        self.positions.flush()
         checkpoints = self.store.read(lambda conn: rows.load_checkpoints(conn, mapping.uuid))
         settings = PollerSettings(
             mapping.uuid,
@@ -247,7 +247,7 @@ class MappingSupervisor:
                         start,
                         self.streams,
                         self.invoker,
-                        checkpoint=partial(self._save_checkpoint, mapping.uuid),
+                        checkpoint=partial(self.positions.note, mapping.uuid),
                         report=partial(self._report, mapping.uuid),
                         finished=partial(self._shard_finished, mapping.uuid),
                         on_failure=partial(self._on_failure, mapping.uuid),
@@ -329,43 +329,6 @@ class MappingSupervisor:
         except Exception:
             log.exception("could not refresh the pollers of mapping %s", uuid)
 
-    def _save_checkpoint(self, uuid: str, position_key: str, seq: int) -> None:
-        """Note a poller's new position without waiting for the disk.
-
-        Pollers don't wait for their checkpoint's commit (an fsync per batch would bound a
-        shard at a few hundred batches a second). Positions are coalesced: at most one flush job
-        waits in the writer's queue and it writes the newest position of every key when it runs,
-        in the same group commit as whatever else is being written. The writer runs jobs in
-        order and drains its queue before closing, so a graceful stop loses nothing; a crash can
-        lose the last positions, and the records after the durable one are delivered again —
-        at-least-once, as AWS promises.
-        """
-        with self._positions_lock:
-            self._positions[(uuid, position_key)] = seq
-            if self._flush_queued:
-                return
-            self._flush_queued = True
-        try:
-            self.store.submit(self._write_positions)
-        except Exception:  # the store is closing: nothing more can be written
-            log.exception("could not queue the checkpoint of mapping %s", uuid)
-
-    def _write_positions(self, txn: Txn) -> None:
-        with self._positions_lock:
-            positions, self._positions = self._positions, {}
-            self._flush_queued = False
-        for (uuid, position_key), seq in positions.items():
-            # A poller that outlived its mapping's deletion must not leave a stray row. (No
-            # lock: the writer thread must never wait on the supervisor, which waits on it.)
-            if uuid in self._mappings:
-                rows.save_checkpoint(txn.conn, uuid, position_key, seq)
-
-    def _flush_positions(self) -> None:
-        """Write every noted position now (before reading checkpoints back). Always through the
-        writer, even with nothing noted: a flush job already running may hold positions not yet
-        committed, and the writer's order makes this one commit no earlier than it."""
-        self.store.write(self._write_positions)
-
     def _report(self, uuid: str, outcome: Outcome, count: int) -> None:
         with self._lock:
             self.invocations += 1
@@ -406,6 +369,7 @@ class MappingSupervisor:
             uuids = list(self._pollers)
         for uuid in uuids:
             self._stop_pollers(uuid)
+        self.positions.close()  # the pollers have ended: their last positions go to the disk
 
 
 def _migrate_positions(

@@ -10,6 +10,7 @@ and the signal is raised again with its default handling, so Ctrl-C ends as a
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -59,12 +60,22 @@ async def _serve(
         app = create_app(runtime)
         server = HttpServer(app, app)
         await server.start(sock)
+        _freeze_startup_objects()
         on_ready()
         await stop.wait()
         await server.shutdown(GRACEFUL_SECONDS, force)
     finally:
         # From here on this thread is not a loop any more (runtime.close() runs on it next).
         runtime.store.writer.detach()
+
+
+def _freeze_startup_objects() -> None:
+    """Move everything made while starting (modules, models, the runtime: ~45,000 objects) out
+    of the garbage collector's sight. A full collection walks every tracked object while the
+    thread that triggered it holds the interpreter: 30-38 ms on the benchmark machine with
+    them, 7 ms without, and it struck in the middle of requests and deliveries."""
+    gc.collect()
+    gc.freeze()
 
 
 def serve(settings: Settings, on_ready: Callable[[Settings, Runtime], None] | None = None) -> None:

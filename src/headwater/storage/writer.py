@@ -8,6 +8,10 @@ that raises rolls back to its savepoint only, so one failed condition never dist
 neighbours in the group. (A group of one job skips the savepoint: if it fails, the whole
 transaction is rolled back, which comes to the same.)
 
+*Riders* (:meth:`Writer.add_rider`) are given every transaction that is about to commit, after
+its jobs: state that may be written late (a mapping's positions) rides along in a commit that
+happens anyway, instead of paying an fsync of its own.
+
 Groups run on one of two threads, never both at once (``_lock`` is held from BEGIN until the
 last after-commit callback has run, so commits and their callbacks stay in commit order):
 
@@ -200,6 +204,7 @@ class Writer:
         self._here_thread: int | None = None
         self._here: list[_Job] = []
         self._running_here = False
+        self._riders: list[Callable[[Txn], None]] = []
         self.groups_committed = 0
         self.jobs_committed = 0
         self._thread.start()
@@ -217,6 +222,12 @@ class Writer:
         self._flush_here()
         self._here_thread = None
         self._loop = None
+
+    def add_rider(self, rider: Callable[[Txn], None]) -> None:
+        """Call ``rider`` inside every transaction about to commit, after its jobs. It must be
+        quick, must not wait for another write, and should do nothing when it has nothing to
+        write; its own failure is logged and leaves the group's jobs alone."""
+        self._riders.append(rider)
 
     def submit(self, fn: Callable[[Txn], T]) -> Future[T]:
         if self._here_thread == threading.get_ident() and not self._closed:
@@ -359,6 +370,12 @@ class Writer:
                     conn.execute("RELEASE job")
                     job.after = txn._after
                     outcomes.append((True, result))
+        riders = Txn(conn)
+        for rider in self._riders:
+            try:
+                rider(riders)
+            except Exception:
+                log.exception("a rider of the commit failed")
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -371,6 +388,11 @@ class Writer:
             return
         self.groups_committed += 1
         self.jobs_committed += sum(1 for ok, _ in outcomes if ok)
+        for callback in riders._after:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed")
         for job, (ok, value) in zip(group, outcomes, strict=True):
             if ok:
                 for callback in job.after:

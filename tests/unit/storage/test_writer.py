@@ -375,3 +375,46 @@ def test_a_job_submitted_while_closing_is_resolved(writer: Writer) -> None:
         pytest.fail("the future was never resolved")
     except RuntimeError:
         pass
+
+
+# -- riders ------------------------------------------------------------------------------------
+
+
+def test_a_rider_writes_inside_each_commit_after_its_jobs(store: Store) -> None:
+    seen: list[str | None] = []
+    after: list[str | None] = []
+
+    def rider(txn: Txn) -> None:
+        seen.append(rows.get_meta(txn.conn, "job"))  # the group's own write is visible to it
+        rows.set_meta(txn.conn, "rider", str(len(seen)))
+        txn.after_commit(lambda: after.append(read_meta(store, "rider")))
+
+    store.writer.add_rider(rider)
+    store.write(lambda txn: rows.set_meta(txn.conn, "job", "one"))
+    assert seen == ["one"]
+    assert read_meta(store, "rider") == "1"  # committed with the job, no write of its own
+    store.write(lambda txn: rows.set_meta(txn.conn, "job", "two"))
+    assert seen == ["one", "two"] and read_meta(store, "rider") == "2"
+    assert after == ["1", "2"]  # its after-commit callbacks run once the commit is durable
+
+
+def test_a_failing_rider_leaves_the_groups_jobs_alone(store: Store) -> None:
+    def rider(txn: Txn) -> None:
+        raise RuntimeError("rider broke")
+
+    store.writer.add_rider(rider)
+    assert store.write(lambda txn: rows.set_meta(txn.conn, "k", "v") or "done") == "done"
+    assert read_meta(store, "k") == "v"
+
+
+def test_a_rider_does_not_ride_a_transaction_that_is_rolled_back(store: Store) -> None:
+    calls: list[int] = []
+    store.writer.add_rider(lambda txn: calls.append(1))
+
+    def failing(txn: Txn) -> None:
+        rows.set_meta(txn.conn, "k", "v")
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        store.write(failing)  # a group of one: the whole transaction goes
+    assert calls == [] and read_meta(store, "k") is None
