@@ -61,7 +61,11 @@ class Runtime:
             code_root = self.store.path.parent / "functions"
         else:
             data_dir = settings.data_dir.resolve()
-            self.store = Store(data_dir / "headwater.db", durable=settings.durable)
+            self.store = Store(
+                data_dir / "headwater.db",
+                durable=settings.durable,
+                publish_after_fsync=settings.publish_after_fsync,
+            )
             code_root = data_dir / "functions"
         self.notifier = ShardNotifier()
         # Waits with a deadline (tumbling windows) re-check the clock when it jumps.

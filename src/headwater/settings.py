@@ -15,6 +15,7 @@ class Settings:
     in_memory: bool = False
     account_id: str = "000000000000"
     durable: bool = True
+    publish_after_fsync: bool = False  # readers see a commit only once synced (store.py)
     log_level: str = "info"
     stream_retention_seconds: float = 24 * 60 * 60
     stream_shards: int = 1

@@ -91,6 +91,13 @@ _server_options = [
         "--in-memory", is_flag=True, help="Keep nothing: use a temporary store removed on exit."
     ),
     click.option(
+        "--publish-after-fsync",
+        is_flag=True,
+        help="Let readers and stream pollers see a write only once it is synced to disk (by "
+        "default they see it when the OS has it, one fsync sooner; its client's answer always "
+        "waits for the sync).",
+    ),
+    click.option(
         "--worker-idle-seconds",
         default=900.0,
         show_default=True,

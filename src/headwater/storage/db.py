@@ -4,7 +4,8 @@ One database file holds everything that must survive a restart: tables and their
 metadata and records, functions, the asynchronous invocation queue, event source mappings and
 their checkpoints. A table added since a data directory was made is created when it is opened
 (``CREATE TABLE IF NOT EXISTS``); a column added since, by ``_add_missing_columns``. WAL mode lets
-readers run beside the single writer; ``synchronous=FULL`` makes an acknowledged write durable.
+readers run beside the single writer; every commit's log is synced before the write is
+acknowledged (by SQLite, or by the store itself: ``store.py``).
 """
 
 from __future__ import annotations
@@ -204,9 +205,12 @@ CREATE TABLE IF NOT EXISTS s3_objects (
 """
 
 
-def connect(path: Path, *, durable: bool = True, readonly: bool = False) -> sqlite3.Connection:
+def connect(
+    path: Path, *, durable: bool = True, own_fsync: bool = False, readonly: bool = False
+) -> sqlite3.Connection:
     """Open a connection with Headwater's pragmas. ``check_same_thread`` is off because each
-    connection is owned by exactly one thread by construction (the writer, or one reader)."""
+    connection is owned by exactly one thread by construction (the writer, or one reader).
+    ``own_fsync``: a commit only writes the log, the caller syncs it (see ``store.py``)."""
     if readonly:
         conn = sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
@@ -216,7 +220,8 @@ def connect(path: Path, *, durable: bool = True, readonly: bool = False) -> sqli
     conn.execute("PRAGMA busy_timeout = 10000")
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'OFF'}")
+        sync = ("NORMAL" if own_fsync else "FULL") if durable else "OFF"
+        conn.execute(f"PRAGMA synchronous = {sync}")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -32000")
     return conn

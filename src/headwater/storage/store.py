@@ -2,6 +2,17 @@
 
 ``Store(path)`` opens (or creates) the database at ``path``; ``Store.temporary()`` makes one in
 a private temporary directory that disappears on close (``--in-memory``: fast, nothing kept).
+
+When a durable commit becomes visible. By default the store syncs the write-ahead log itself
+(SQLite commits with ``synchronous=NORMAL``: the log is written, not synced): the commit's
+after-commit callbacks run first — readers and stream pollers see the commit, which is in the
+operating system's hands and so survives a crash of Headwater — then the log is synced, and
+only then are the jobs' futures resolved, which is when a client gets its answer. An
+acknowledged write is as durable as with ``synchronous=FULL``; a handler just starts one fsync
+sooner (the fsync is most of a delivery's latency on a slow disk). The one difference: if the
+*machine* fails in that fsync's window, a write nobody was told about is lost after the restart
+although a handler may have seen it. ``publish_after_fsync=True`` closes that window: SQLite
+syncs inside the commit, before anyone sees it.
 """
 
 from __future__ import annotations
@@ -27,6 +38,8 @@ except ImportError:  # Windows: no advisory locks here; one server per data dire
     fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
+
+_fdatasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 
 __all__ = ["DataDirInUse", "Store", "Txn"]
 
@@ -58,24 +71,46 @@ def _lock(path: Path) -> int | None:
 
 
 class Store:
-    def __init__(self, path: Path, *, durable: bool = True, owned_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        durable: bool = True,
+        publish_after_fsync: bool = False,
+        owned_dir: Path | None = None,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_fd = _lock(path)
         self.path = path
         self._owned_dir = owned_dir
+        self._wal_fd: int | None = None
+        own_fsync = durable and not publish_after_fsync
         try:
-            self._conn = connect(path, durable=durable)
+            self._conn = connect(path, durable=durable, own_fsync=own_fsync)
             initialise(self._conn)
             if durable:
                 presize_wal(path)
+            if own_fsync:
+                # SQLite keeps this file (the same inode) while its connection is open: it
+                # rewinds the log from the start, and only removes it when the last one closes.
+                wal = path.with_name(path.name + "-wal")
+                self._wal_fd = os.open(wal, os.O_RDWR | os.O_CREAT, 0o644)
         except BaseException:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
             raise
         self.readers = Readers(path)
         self.commit_failures = 0
-        self.writer = Writer(self._conn, self._note_commit_failure)
+        self.writer = Writer(
+            self._conn,
+            self._note_commit_failure,
+            sync=self._sync_log if self._wal_fd is not None else None,
+        )
         self._closed = False
+
+    def _sync_log(self) -> None:
+        assert self._wal_fd is not None
+        _fdatasync(self._wal_fd)
 
     @classmethod
     def temporary(cls) -> Store:
@@ -111,6 +146,8 @@ class Store:
         with contextlib.suppress(sqlite3.Error):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
+        if self._wal_fd is not None:
+            os.close(self._wal_fd)
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the lock
         if self._owned_dir is not None:

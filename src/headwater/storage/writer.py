@@ -2,8 +2,10 @@
 
 Every change to the database is a *job*: a function of a :class:`Txn` that the writer runs in
 its own SAVEPOINT. The writer takes every job waiting, runs them one after another inside ONE
-transaction, commits once (one fsync for the whole group) and only then resolves each job's
-future and runs its after-commit callbacks (which is where stream readers get woken). A job
+transaction, commits once (one fsync for the whole group), runs the jobs' after-commit callbacks
+(which is where stream readers get woken) and resolves each job's future. With a ``sync`` (see
+``store.py``) the commit itself only writes the log: the callbacks run, then ``sync`` makes it
+durable, then the futures are resolved. A job
 that raises rolls back to its savepoint only, so one failed condition never disturbs its
 neighbours in the group. (A group of one job skips the savepoint: if it fails, the whole
 transaction is rolled back, which comes to the same.)
@@ -192,8 +194,16 @@ class _HereFuture(Future[Any]):
 class Writer:
     """Owns the only read-write connection; runs jobs in groups on one thread."""
 
-    def __init__(self, conn: sqlite3.Connection, on_commit_failure: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        on_commit_failure: Callable[[], None],
+        sync: Callable[[], None] | None = None,
+    ) -> None:
+        """``sync``: makes the last commit durable (SQLite's commit did not); called after the
+        group's after-commit callbacks and before its futures are resolved."""
         self._conn = conn
+        self._sync = sync
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._on_commit_failure = on_commit_failure
         self._thread = threading.Thread(target=self._run, name="headwater-writer", daemon=True)
@@ -393,13 +403,22 @@ class Writer:
                 callback()
             except Exception:
                 log.exception("after-commit callback failed")
-        for job, (ok, value) in zip(group, outcomes, strict=True):
+        for job, (ok, _value) in zip(group, outcomes, strict=True):
             if ok:
                 for callback in job.after:
                     try:
                         callback()
                     except Exception:
                         log.exception("after-commit callback failed")
+        if self._sync is not None:
+            try:
+                self._sync()
+            except OSError as exc:
+                log.error("syncing the committed log failed: %s", exc)
+                self._on_commit_failure()
+                outcomes = [(False, exc)] * len(group)
+        for job, (ok, value) in zip(group, outcomes, strict=True):
+            if ok:
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)

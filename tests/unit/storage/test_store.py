@@ -130,6 +130,29 @@ def test_a_presized_log_is_read_back_after_a_crash(tmp_path: Path) -> None:
         store.close()
 
 
+@pytest.mark.parametrize(
+    ("publish_after_fsync", "synchronous"), [(False, 1), (True, 2)], ids=["own", "sqlite"]
+)
+def test_who_syncs_a_durable_commit(
+    tmp_path: Path, publish_after_fsync: bool, synchronous: int
+) -> None:
+    # By default SQLite only writes the log (NORMAL = 1) and the store syncs it after the
+    # after-commit callbacks; publish_after_fsync leaves it to SQLite (FULL = 2).
+    store = Store(tmp_path / "headwater.db", publish_after_fsync=publish_after_fsync)
+    try:
+        got = store.write(lambda txn: txn.conn.execute("PRAGMA synchronous").fetchone()[0])
+        assert got == synchronous
+    finally:
+        store.close()
+    temporary = Store.temporary()
+    try:  # nothing is kept, nothing is synced (OFF = 0)
+        assert (
+            temporary.write(lambda txn: txn.conn.execute("PRAGMA synchronous").fetchone()[0]) == 0
+        )
+    finally:
+        temporary.close()
+
+
 def test_presize_wal_leaves_a_log_at_its_size_alone(tmp_path: Path) -> None:
     path = tmp_path / "headwater.db"
     store = Store(path)

@@ -418,3 +418,48 @@ def test_a_rider_does_not_ride_a_transaction_that_is_rolled_back(store: Store) -
     with pytest.raises(ValueError):
         store.write(failing)  # a group of one: the whole transaction goes
     assert calls == [] and read_meta(store, "k") is None
+
+
+# -- a writer that syncs the log itself --------------------------------------------------------
+
+
+def test_with_a_sync_callbacks_see_the_commit_before_the_sync_and_futures_after(
+    tmp_path: Path,
+) -> None:
+    conn = connect(tmp_path / "w.db", own_fsync=True)
+    initialise(conn)
+    order: list[str] = []
+    writer = Writer(conn, lambda: None, sync=lambda: order.append("sync"))
+    try:
+
+        def job(txn: Txn) -> str:
+            rows.set_meta(txn.conn, "k", "v")
+            txn.after_commit(lambda: order.append("callback"))
+            return "done"
+
+        future = writer.submit(job)
+        future.add_done_callback(lambda _: order.append("future"))
+        assert future.result(WAIT) == "done"
+        assert order == ["callback", "sync", "future"]
+    finally:
+        writer.close()
+        conn.close()
+
+
+def test_a_failed_sync_fails_every_job_of_the_group(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.db", own_fsync=True)
+    initialise(conn)
+    failures: list[int] = []
+
+    def sync() -> None:
+        raise OSError(5, "Input/output error")
+
+    writer = Writer(conn, lambda: failures.append(1), sync=sync)
+    try:
+        future = writer.submit(setter("k", "v"))
+        with pytest.raises(OSError, match="Input/output error"):
+            future.result(WAIT)
+        assert failures == [1]  # counted as a failed commit
+    finally:
+        writer.close()
+        conn.close()
