@@ -10,8 +10,10 @@ acknowledged (by SQLite, or by the store itself: ``store.py``).
 
 from __future__ import annotations
 
+import mmap
 import os
 import sqlite3
+import struct
 from pathlib import Path
 
 SCHEMA_VERSION = 1
@@ -260,6 +262,37 @@ def presize_wal(path: Path, size: int = WAL_WORKING_BYTES) -> bool:
         file.flush()
         os.fsync(file.fileno())
     return True
+
+
+# SQLite's own automatic checkpoint runs at this many log frames, inside the commit that crosses
+# it; the store asks for its checkpoints at the same size, after that commit (``writer.py``).
+CHECKPOINT_FRAMES = 1000
+
+
+class LogFrames:
+    """How many frames the database's write-ahead log holds now, cheaply: ``mxFrame`` of the
+    WAL-index header, a native-order 32-bit integer at byte 16 of ``<db>-shm``
+    (https://www.sqlite.org/walformat.html, "The WAL-Index Header"), read from a mapping of
+    that file without SQLite's locks: a good estimate, never a decision that matters for
+    correctness. :meth:`open` gives None when the index cannot be mapped."""
+
+    def __init__(self, mapped: mmap.mmap) -> None:
+        self._mapped = mapped
+
+    @classmethod
+    def open(cls, path: Path) -> LogFrames | None:
+        shm = path.with_name(path.name + "-shm")
+        try:
+            with open(shm, "rb") as file:
+                return cls(mmap.mmap(file.fileno(), 4096, access=mmap.ACCESS_READ))
+        except (OSError, ValueError):
+            return None
+
+    def count(self) -> int:
+        return int(struct.unpack_from("=I", self._mapped, 16)[0])
+
+    def close(self) -> None:
+        self._mapped.close()
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:

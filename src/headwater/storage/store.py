@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from headwater.errors import HeadwaterError
-from headwater.storage.db import connect, initialise, presize_wal
+from headwater.storage.db import (
+    CHECKPOINT_FRAMES,
+    LogFrames,
+    connect,
+    initialise,
+    presize_wal,
+)
 from headwater.storage.readers import Readers
 from headwater.storage.writer import Txn, Writer
 
@@ -78,6 +84,7 @@ class Store:
         durable: bool = True,
         publish_after_fsync: bool = False,
         owned_dir: Path | None = None,
+        checkpoint_frames: int = CHECKPOINT_FRAMES,
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_fd = _lock(path)
@@ -101,10 +108,17 @@ class Store:
             raise
         self.readers = Readers(path)
         self.commit_failures = 0
+        self.log_frames = LogFrames.open(path)
+        checkpoint_due = None
+        if self.log_frames is not None:
+            frames = self.log_frames
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # the writer asks instead
+            checkpoint_due = lambda: frames.count() >= checkpoint_frames  # noqa: E731
         self.writer = Writer(
             self._conn,
             self._note_commit_failure,
             sync=self._sync_log if self._wal_fd is not None else None,
+            checkpoint_due=checkpoint_due,
         )
         self._closed = False
 
@@ -146,6 +160,8 @@ class Store:
         with contextlib.suppress(sqlite3.Error):
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
+        if self.log_frames is not None:
+            self.log_frames.close()
         if self._wal_fd is not None:
             os.close(self._wal_fd)
         if self._lock_fd is not None:

@@ -201,3 +201,29 @@ def test_after_detach_the_loops_thread_writes_through_the_writer_thread(store: S
     # the same thread, no loop any more: jobs go to the writer thread instead of a dead loop
     assert store.write(lambda txn: threading.get_ident()) == store.writer._thread.ident
     assert read_meta(store, "held") == "1"
+
+
+def test_groups_on_the_loop_leave_the_checkpoint_to_the_writer_thread(tmp_path: Path) -> None:
+    store = Store(tmp_path / "small-log.db", checkpoint_frames=30)
+    groups_ran_on: set[int] = set()
+    try:
+        frames = store.log_frames
+        assert frames is not None
+
+        async def body() -> tuple[int, list[int]]:
+            seen = []
+            for i in range(150):
+                await completed(store.submit(setter(f"k{i}", "v" * 100)))
+                seen.append(frames.count())
+                await asyncio.sleep(0.001)  # let the writer thread take its turn
+            return threading.get_ident(), seen
+
+        def watch(txn: Txn) -> None:  # a rider: sees the thread each group runs on
+            groups_ran_on.add(threading.get_ident())
+
+        store.writer.add_rider(watch)
+        loop_thread, seen = run_attached(store, body)
+        assert max(seen[5:]) < 30 + 20  # rewound each time it got to its size
+        assert loop_thread in groups_ran_on  # the writes themselves ran on the loop
+    finally:
+        store.close()
