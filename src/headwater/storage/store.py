@@ -91,6 +91,7 @@ class Store:
         self.path = path
         self._owned_dir = owned_dir
         self._wal_fd: int | None = None
+        self._synced_frames: int | None = None
         own_fsync = durable and not publish_after_fsync
         try:
             self._conn = connect(path, durable=durable, own_fsync=own_fsync)
@@ -122,9 +123,16 @@ class Store:
         )
         self._closed = False
 
-    def _sync_log(self) -> None:
+    def _sync_log(self, rows_changed: bool) -> None:
+        """Sync the log after a commit, unless the commit wrote nothing to it: no row changed
+        and the log holds as many frames as at the last sync (SQLite, committing a transaction
+        that changed nothing, writes nothing; it would not sync either)."""
         assert self._wal_fd is not None
+        frames = self.log_frames.count() if self.log_frames is not None else None
+        if not rows_changed and frames is not None and frames == self._synced_frames:
+            return
         _fdatasync(self._wal_fd)
+        self._synced_frames = frames
 
     @classmethod
     def temporary(cls) -> Store:

@@ -199,11 +199,13 @@ class Writer:
         self,
         conn: sqlite3.Connection,
         on_commit_failure: Callable[[], None],
-        sync: Callable[[], None] | None = None,
+        sync: Callable[[bool], None] | None = None,
         checkpoint_due: Callable[[], bool] | None = None,
     ) -> None:
         """``sync``: makes the last commit durable (SQLite's commit did not); called after the
-        group's after-commit callbacks and before its futures are resolved.
+        group's after-commit callbacks and before its futures are resolved, with whether the
+        group changed any row (a group that changed none, such as a PutItem of the item as it
+        is, may have written nothing at all).
         ``checkpoint_due``: asked after each group (its writers answered, its readers woken)
         whether the log wants a checkpoint, which then runs on the writer thread before the
         next group (the connection's automatic checkpoint being off): SQLite's own runs inside
@@ -367,6 +369,7 @@ class Writer:
             return
         conn = self._conn
         outcomes: list[tuple[bool, Any]] = []
+        changes = conn.total_changes
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -432,7 +435,7 @@ class Writer:
                         log.exception("after-commit callback failed")
         if self._sync is not None:
             try:
-                self._sync()
+                self._sync(conn.total_changes != changes)
             except OSError as exc:
                 log.error("syncing the committed log failed: %s", exc)
                 self._on_commit_failure()

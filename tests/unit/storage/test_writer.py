@@ -429,7 +429,7 @@ def test_with_a_sync_callbacks_see_the_commit_before_the_sync_and_futures_after(
     conn = connect(tmp_path / "w.db", own_fsync=True)
     initialise(conn)
     order: list[str] = []
-    writer = Writer(conn, lambda: None, sync=lambda: order.append("sync"))
+    writer = Writer(conn, lambda: None, sync=lambda changed: order.append(f"sync {changed}"))
     try:
 
         def job(txn: Txn) -> str:
@@ -440,7 +440,7 @@ def test_with_a_sync_callbacks_see_the_commit_before_the_sync_and_futures_after(
         future = writer.submit(job)
         future.add_done_callback(lambda _: order.append("future"))
         assert future.result(WAIT) == "done"
-        assert order == ["callback", "sync", "future"]
+        assert order == ["callback", "sync True", "future"]
     finally:
         writer.close()
         conn.close()
@@ -451,7 +451,7 @@ def test_a_failed_sync_fails_every_job_of_the_group(tmp_path: Path) -> None:
     initialise(conn)
     failures: list[int] = []
 
-    def sync() -> None:
+    def sync(changed: bool) -> None:
         raise OSError(5, "Input/output error")
 
     writer = Writer(conn, lambda: failures.append(1), sync=sync)
@@ -460,6 +460,21 @@ def test_a_failed_sync_fails_every_job_of_the_group(tmp_path: Path) -> None:
         with pytest.raises(OSError, match="Input/output error"):
             future.result(WAIT)
         assert failures == [1]  # counted as a failed commit
+    finally:
+        writer.close()
+        conn.close()
+
+
+def test_the_sync_is_told_whether_the_group_changed_any_row(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.db", own_fsync=True)
+    initialise(conn)
+    told: list[bool] = []
+    writer = Writer(conn, lambda: None, sync=told.append)
+    try:
+        writer.run(setter("k", "v"))
+        writer.run(lambda txn: rows.get_meta(txn.conn, "k"))  # reads only
+        writer.run(setter("k", "w"))
+        assert told == [True, False, True]
     finally:
         writer.close()
         conn.close()
