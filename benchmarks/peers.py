@@ -189,7 +189,7 @@ class Headwater(Server):
         self.key = "headwater" if durable else "headwater-memory"
         self.label = "Headwater (durable)" if durable else "Headwater --in-memory"
         self.storage = (
-            "SQLite in a --data-dir (WAL, synchronous=FULL: fsync per commit group)"
+            "SQLite in a --data-dir (WAL; each commit group's log synced before its answer)"
             if durable
             else "--in-memory (SQLite, synchronous=OFF, temporary)"
         )

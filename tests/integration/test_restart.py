@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from headwater.testing import HeadwaterServer
 from tests.conftest import create_function, create_stream_table, wait_until
 
@@ -29,9 +31,14 @@ def _keys(path: Path) -> list[str]:
     ]
 
 
-def test_mapping_resumes_after_restart_without_replay_or_gap(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "flags", [[], ["--publish-after-fsync"]], ids=["published-before-fsync", "after-fsync"]
+)
+def test_mapping_resumes_after_restart_without_replay_or_gap(
+    tmp_path: Path, flags: list[str]
+) -> None:
     data, out = tmp_path / "data", tmp_path / "events"
-    with HeadwaterServer(data_dir=data) as server:
+    with HeadwaterServer(data_dir=data, extra_args=flags) as server:
         ddb, lam = server.client("dynamodb"), server.client("lambda")
         table, stream = create_stream_table(ddb)
         fn = create_function(lam, RECORDER, env={"OUT": str(out)})
