@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import queue
 import sqlite3
@@ -423,58 +424,55 @@ def test_a_rider_does_not_ride_a_transaction_that_is_rolled_back(store: Store) -
 # -- a writer that syncs the log itself --------------------------------------------------------
 
 
+@contextlib.contextmanager
+def syncing_writer(
+    path: Path, sync: Any, on_commit_failure: Any = lambda: None
+) -> Iterator[Writer]:
+    """A writer whose commits only write the log, with ``sync`` to make them durable."""
+    conn = connect(path, own_fsync=True)
+    initialise(conn)
+    writer = Writer(conn, on_commit_failure, sync=sync)
+    try:
+        yield writer
+    finally:
+        writer.close()
+        conn.close()
+
+
 def test_with_a_sync_callbacks_see_the_commit_before_the_sync_and_futures_after(
     tmp_path: Path,
 ) -> None:
-    conn = connect(tmp_path / "w.db", own_fsync=True)
-    initialise(conn)
     order: list[str] = []
-    writer = Writer(conn, lambda: None, sync=lambda changed: order.append(f"sync {changed}"))
-    try:
+    with syncing_writer(tmp_path / "w.db", lambda changed: order.append(f"sync {changed}")) as w:
 
         def job(txn: Txn) -> str:
             rows.set_meta(txn.conn, "k", "v")
             txn.after_commit(lambda: order.append("callback"))
             return "done"
 
-        future = writer.submit(job)
+        future = w.submit(job)
         future.add_done_callback(lambda _: order.append("future"))
         assert future.result(WAIT) == "done"
         assert order == ["callback", "sync True", "future"]
-    finally:
-        writer.close()
-        conn.close()
 
 
 def test_a_failed_sync_fails_every_job_of_the_group(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "w.db", own_fsync=True)
-    initialise(conn)
     failures: list[int] = []
 
     def sync(changed: bool) -> None:
         raise OSError(5, "Input/output error")
 
-    writer = Writer(conn, lambda: failures.append(1), sync=sync)
-    try:
-        future = writer.submit(setter("k", "v"))
+    with syncing_writer(tmp_path / "w.db", sync, lambda: failures.append(1)) as w:
+        future = w.submit(setter("k", "v"))
         with pytest.raises(OSError, match="Input/output error"):
             future.result(WAIT)
         assert failures == [1]  # counted as a failed commit
-    finally:
-        writer.close()
-        conn.close()
 
 
 def test_the_sync_is_told_whether_the_group_changed_any_row(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "w.db", own_fsync=True)
-    initialise(conn)
     told: list[bool] = []
-    writer = Writer(conn, lambda: None, sync=told.append)
-    try:
-        writer.run(setter("k", "v"))
-        writer.run(lambda txn: rows.get_meta(txn.conn, "k"))  # reads only
-        writer.run(setter("k", "w"))
+    with syncing_writer(tmp_path / "w.db", told.append) as w:
+        w.run(setter("k", "v"))
+        w.run(lambda txn: rows.get_meta(txn.conn, "k"))  # reads only
+        w.run(setter("k", "w"))
         assert told == [True, False, True]
-    finally:
-        writer.close()
-        conn.close()
