@@ -61,17 +61,19 @@ def test_up_runs_the_products_example(tmp_path: Path) -> None:
     assert not any("Traceback" in line for line in lines)
 
 
+def _headwater(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI to its end; its exit code and output are the caller's to check."""
+    return subprocess.run(
+        [sys.executable, "-m", "headwater", *args], capture_output=True, text=True, timeout=60
+    )
+
+
 def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "headwater", "serve", "--port", str(port), "--in-memory"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = _headwater("serve", "--port", str(port), "--in-memory")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"headwater: error: port {port} on 127.0.0.1 is already in use; choose another with "
@@ -82,12 +84,7 @@ def test_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_up_with_a_missing_template_is_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
-    result = subprocess.run(
-        [sys.executable, "-m", "headwater", "up", str(tmp_path / "app"), "--in-memory"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = _headwater("up", str(tmp_path / "app"), "--in-memory")
     assert result.returncode == 1
     assert result.stderr.strip().startswith("headwater: error: cannot read template")
     assert "Traceback" not in result.stderr
@@ -96,12 +93,7 @@ def test_up_with_a_missing_template_is_one_clear_line(tmp_path: Path) -> None:
 def test_a_data_dir_in_use_is_one_clear_line(tmp_path: Path) -> None:
     data = tmp_path / "data"
     with HeadwaterServer(data_dir=data) as first:
-        result = subprocess.run(
-            [sys.executable, "-m", "headwater", "serve", "--port", "0", "--data-dir", str(data)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = _headwater("serve", "--port", "0", "--data-dir", str(data))
         assert result.returncode == 1
         assert result.stderr.strip().splitlines()[-1] == (
             f"headwater: error: another Headwater (pid {first.pid}) is using the data "

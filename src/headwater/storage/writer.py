@@ -421,18 +421,10 @@ class Writer:
             return
         self.groups_committed += 1
         self.jobs_committed += sum(1 for ok, _ in outcomes if ok)
-        for callback in riders._after:
-            try:
-                callback()
-            except Exception:
-                log.exception("after-commit callback failed")
+        _call_all(riders._after)
         for job, (ok, _value) in zip(group, outcomes, strict=True):
             if ok:
-                for callback in job.after:
-                    try:
-                        callback()
-                    except Exception:
-                        log.exception("after-commit callback failed")
+                _call_all(job.after)
         if self._sync is not None:
             try:
                 self._sync(conn.total_changes != changes)
@@ -460,3 +452,12 @@ class Writer:
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:
             log.warning("checkpoint of the write-ahead log failed: %s", exc)
+
+
+def _call_all(callbacks: list[Callable[[], None]]) -> None:
+    """After-commit callbacks, in order; one that raises is logged and the rest still run."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("after-commit callback failed")
